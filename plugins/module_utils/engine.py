@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one Docker Engine client of the collection.
+
+Modules speak the Engine API directly (paths and JSON bodies as documented by
+Docker) through the docker SDK's low-level transport. The SDK's high-level
+helpers differ between 5.0.3 (Debian 12) and 7.x; the raw API does not, and it
+keeps our pure core in the Engine API's own vocabulary.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+try:
+    import docker
+    from docker.errors import APIError, DockerException
+    from docker.tls import TLSConfig
+    HAS_DOCKER_SDK = True
+    DOCKER_SDK_IMPORT_ERROR = None
+except ImportError:  # reported by client_from_module() through missing_required_lib
+    HAS_DOCKER_SDK = False
+    DOCKER_SDK_IMPORT_ERROR = traceback.format_exc()
+
+    class APIError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class DockerException(Exception):  # type: ignore[no-redef]
+        pass
+
+from ansible.module_utils.basic import missing_required_lib
+
+DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
+MIN_DOCKER_SDK = (5, 0, 3)
+
+# The argument spec of the options documented in doc fragment crane.swarm.engine.
+ENGINE_ARGUMENT_SPEC = dict(
+    docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST),
+    tls=dict(type='bool', default=False),
+    validate_certs=dict(type='bool', default=False),
+    ca_path=dict(type='path'),
+    client_cert=dict(type='path'),
+    client_key=dict(type='path'),
+    timeout=dict(type='int', default=60),
+    api_version=dict(type='str', default='auto'),
+)
+
+ENGINE_REQUIRED_TOGETHER = [('client_cert', 'client_key')]
+
+
+def engine_argument_spec(**module_options):
+    """Return the module's own options merged with the connection options."""
+    spec = dict(ENGINE_ARGUMENT_SPEC)
+    spec.update(module_options)
+    return spec
+
+
+class EngineError(Exception):
+    """An Engine API call failed; carries the HTTP status when there was one."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class EngineClient:
+    """Thin wrapper over docker.APIClient exposing get/post/delete on API paths."""
+
+    def __init__(self, docker_host=DEFAULT_DOCKER_HOST, tls=False, validate_certs=False,
+                 ca_path=None, client_cert=None, client_key=None, timeout=60,
+                 api_version='auto'):
+        tls_config = False
+        if tls or validate_certs or client_cert:
+            tls_config = TLSConfig(
+                client_cert=(client_cert, client_key) if client_cert else None,
+                ca_cert=ca_path,
+                verify=validate_certs,
+            )
+        try:
+            self.api = docker.APIClient(base_url=docker_host, version=api_version,
+                                        timeout=timeout, tls=tls_config)
+        except DockerException as exc:
+            raise EngineError('cannot connect to the Docker Engine at %s: %s' % (docker_host, exc))
+        self.docker_host = docker_host
+
+    def request(self, method, path, params=None, body=None):
+        """Send one API request; return the decoded JSON body (None when empty)."""
+        url = self.api._url(path)
+        try:
+            if method == 'GET':
+                response = self.api._get(url, params=params)
+            elif method == 'POST':
+                response = self.api._post_json(url, data=body if body is not None else {}, params=params)
+            elif method == 'DELETE':
+                response = self.api._delete(url, params=params)
+            else:
+                raise ValueError('unsupported method %s' % method)
+            self.api._raise_for_status(response)
+        except APIError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            raise EngineError(_api_error_text(exc), status=status)
+        except DockerException as exc:
+            raise EngineError('%s %s failed: %s' % (method, path, exc))
+        except Exception as exc:  # transport errors (socket, TLS, timeouts) carry no API status
+            raise EngineError('%s %s failed: %s' % (method, path, exc))
+        if not response.content:
+            return None
+        return response.json()
+
+    def get(self, path, params=None):
+        return self.request('GET', path, params=params)
+
+    def post(self, path, body=None, params=None):
+        return self.request('POST', path, params=params, body=body)
+
+    def delete(self, path, params=None):
+        return self.request('DELETE', path, params=params)
+
+
+def _api_error_text(exc):
+    """The engine's own message (its JSON 'message'), without the SDK's URL noise."""
+    explanation = getattr(exc, 'explanation', None)
+    if explanation:
+        return explanation if isinstance(explanation, str) else explanation.decode('utf-8', 'replace')
+    return str(exc)
+
+
+def _sdk_version():
+    parts = []
+    for piece in docker.__version__.split('.')[:3]:
+        digits = ''.join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def client_from_module(module):
+    """Build the EngineClient from the module's connection options, or fail the module."""
+    if not HAS_DOCKER_SDK:
+        module.fail_json(msg=missing_required_lib('docker (the docker SDK for Python, e.g. python3-docker)'),
+                         exception=DOCKER_SDK_IMPORT_ERROR)
+    if _sdk_version() < MIN_DOCKER_SDK:
+        module.fail_json(msg='docker SDK %s is too old: crane.swarm needs %s or newer (pip install "docker>=5.0.3" '
+                             'or the distribution package python3-docker)'
+                             % (docker.__version__, '.'.join(str(n) for n in MIN_DOCKER_SDK)))
+    params = module.params
+    try:
+        return EngineClient(**dict((name, params[name]) for name in ENGINE_ARGUMENT_SPEC))
+    except EngineError as exc:
+        module.fail_json(msg='%s (option docker_host)' % exc)

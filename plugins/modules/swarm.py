@@ -1,0 +1,633 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: swarm
+short_description: Initialise, configure, join and leave a Docker Swarm on the local node
+version_added: 0.1.0
+author: crane.swarm developers (@crane)
+description:
+  - Manages the swarm membership of the node whose engine it talks to.
+  - O(state=present) initialises a new swarm on a node in none, or updates the settings of the
+    swarm from a manager, comparing only the settings given.
+  - O(state=join) joins the swarm of O(remote_addrs) with O(join_token). A node already in that
+    swarm with the asked role is left alone; a node in another swarm is an error that names both,
+    never a silent success. With O(clock_servers) the clock precheck of M(crane.swarm.clock_check)
+    runs first and a skewed host is refused before anything changes.
+  - O(state=absent) leaves the swarm. A manager is demoted first so that the remaining managers
+    keep a majority; leaving the last manager, or leaving when the others could not keep quorum,
+    is refused unless O(force=true).
+  - Results that carry join tokens or the unlock key are hidden from Ansible's output at every
+    verbosity; registered variables keep them.
+extends_documentation_fragment:
+  - crane.swarm.engine
+  - crane.swarm.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Shows the membership state and the managed settings before and after.
+options:
+  state:
+    description:
+      - V(present) initialises a swarm here or configures the swarm this manager belongs to.
+      - V(join) joins an existing swarm.
+      - V(absent) leaves the swarm.
+    type: str
+    choices: [present, join, absent]
+    default: present
+  role:
+    description:
+      - With O(state=join), the role this node must have. It must match the kind of O(join_token).
+    type: str
+    choices: [worker, manager]
+    default: worker
+  remote_addrs:
+    description:
+      - With O(state=join), addresses of managers of the swarm to join (C(host) or C(host:port);
+        the port defaults to 2377).
+    type: list
+    elements: str
+  join_token:
+    description:
+      - With O(state=join), the worker or manager join token (result RV(join_tokens) of this module
+        on a manager). Never logged.
+    type: str
+  advertise_addr:
+    description:
+      - Address (or interface name) other nodes reach this node at, optionally with a port.
+    type: str
+  listen_addr:
+    description:
+      - Address and port the node listens on for swarm traffic.
+    type: str
+    default: 0.0.0.0:2377
+  data_path_addr:
+    description:
+      - Address or interface for the data path (overlay) traffic, to separate it from management
+        traffic.
+    type: str
+  data_path_port:
+    description:
+      - UDP port of overlay (VXLAN) traffic, default 4789. Set at initialisation only.
+    type: int
+  default_addr_pool:
+    description:
+      - Address pools (CIDR) overlay networks get their subnets from. Set at initialisation only;
+        a different value on an existing swarm is an error.
+    type: list
+    elements: str
+  subnet_size:
+    description:
+      - Prefix length of each subnet taken from O(default_addr_pool). Set at initialisation only.
+    type: int
+  force_new_cluster:
+    description:
+      - With O(state=present) on a manager that lost quorum, form a new single-manager cluster from
+        its local state (disaster recovery, as C(docker swarm init --force-new-cluster)).
+    type: bool
+    default: false
+  autolock:
+    description:
+      - Lock managers' raft keys at rest; a restarted manager then needs the unlock key
+        (result RV(unlock_key)).
+    type: bool
+  unlock_key:
+    description:
+      - Key that unlocks a locked manager (state C(locked) after a restart with O(autolock)).
+    type: str
+  task_history_retention_limit:
+    description:
+      - How many finished tasks (and their exited containers) the swarm keeps per slot. Low values
+        reclaim exited containers instead of letting them pile up on hosts.
+    type: int
+  snapshot_interval:
+    description: Raft log entries between snapshots.
+    type: int
+  keep_old_snapshots:
+    description: Raft snapshots to keep beyond the current one.
+    type: int
+  log_entries_for_slow_followers:
+    description: Raft log entries kept to sync slow followers after a snapshot.
+    type: int
+  election_tick:
+    description: Raft ticks without a leader before an election starts.
+    type: int
+  heartbeat_tick:
+    description: Raft ticks between heartbeats.
+    type: int
+  dispatcher_heartbeat_period:
+    description:
+      - How often nodes report to the managers, as a duration (V(5s)) or integer nanoseconds.
+    type: raw
+  node_cert_expiry:
+    description:
+      - Validity of node certificates, as a duration (V(2160h)) or integer nanoseconds.
+    type: raw
+  signing_ca_cert:
+    description: PEM certificate of a new root CA for the swarm (CA rotation).
+    type: str
+  signing_ca_key:
+    description: PEM key of O(signing_ca_cert). Never logged.
+    type: str
+  ca_force_rotate:
+    description: Raise this counter to rotate the swarm's root CA.
+    type: int
+  external_cas:
+    description: External certificate authorities that issue node certificates.
+    type: list
+    elements: dict
+    suboptions:
+      protocol:
+        description: Protocol of the external CA.
+        type: str
+        default: cfssl
+        choices: [cfssl]
+      url:
+        description: URL of the external CA.
+        type: str
+        required: true
+      options:
+        description: Options for the external CA driver.
+        type: dict
+      ca_cert:
+        description: PEM root CA certificate the external CA issues under.
+        type: str
+  labels:
+    description: Labels of the swarm itself (replaces the existing ones when given).
+    type: dict
+  rotate_worker_token:
+    description: Issue a new worker join token (always reports a change).
+    type: bool
+    default: false
+  rotate_manager_token:
+    description: Issue a new manager join token (always reports a change).
+    type: bool
+    default: false
+  rotate_unlock_key:
+    description: Issue a new unlock key (always reports a change).
+    type: bool
+    default: false
+  clock_servers:
+    description:
+      - With O(state=join), NTP servers to measure this host's clock against before joining.
+        A host off by more than O(max_clock_offset) is refused and nothing changes.
+      - When a join times out, the offset against these servers is reported in the error.
+    type: list
+    elements: str
+  max_clock_offset:
+    description: Largest clock offset in seconds tolerated by the join precheck.
+    type: float
+    default: 1.0
+  join_timeout:
+    description:
+      - Seconds to wait for a join to complete. A join still pending then is undone and reported
+        with the measured clock offset.
+    type: int
+    default: 60
+  force:
+    description:
+      - With O(state=absent), leave even when this is the last manager or the remaining managers
+        would lose quorum.
+    type: bool
+    default: false
+notes:
+  - Join tokens, the unlock key and the CA key are never printed, even at C(-vvv).
+  - After a node leaves, the managers list it as C(down) until it is removed with
+    M(crane.swarm.swarm_node) O(crane.swarm.swarm_node#module:state=absent).
+seealso:
+  - module: crane.swarm.swarm_node
+  - module: crane.swarm.swarm_info
+  - module: crane.swarm.clock_check
+"""
+
+EXAMPLES = r"""
+- name: Initialise the swarm on the first manager
+  crane.swarm.swarm:
+    state: present
+    advertise_addr: "{{ ansible_default_ipv4.address }}"
+    task_history_retention_limit: 2
+  register: swarm_init
+
+- name: Join the workers, refusing hosts whose clock is off
+  crane.swarm.swarm:
+    state: join
+    role: worker
+    remote_addrs: ["{{ hostvars[groups['swarm_managers'][0]].ansible_default_ipv4.address }}"]
+    join_token: "{{ hostvars[groups['swarm_managers'][0]].swarm_init.join_tokens.worker }}"
+    clock_servers: [ntp.example.org]
+    max_clock_offset: 0.5
+
+- name: Leave the swarm (a manager is demoted first when quorum allows)
+  crane.swarm.swarm:
+    state: absent
+"""
+
+RETURN = r"""
+node_id:
+  description: ID of this node in the swarm (empty when it is in none).
+  returned: always
+  type: str
+swarm_id:
+  description: ID of the swarm; known on managers only.
+  returned: always
+  type: str
+is_manager:
+  description: Whether this node is a manager.
+  returned: always
+  type: bool
+local_node_state:
+  description: The engine's view of this node's membership (inactive, pending, active, locked, error).
+  returned: always
+  type: str
+join_tokens:
+  description: The swarm's join tokens. Hidden from output; use a registered variable.
+  returned: on managers
+  type: dict
+  contains:
+    worker:
+      description: Token that joins a node as a worker.
+      type: str
+    manager:
+      description: Token that joins a node as a manager.
+      type: str
+unlock_key:
+  description: Key that unlocks a restarted manager when autolock is on. Hidden from output.
+  returned: on managers with autolock
+  type: str
+changes:
+  description: Settings that changed (or would change in check mode), with before and after values.
+  returned: always
+  type: dict
+clock:
+  description: The clock precheck's report (see M(crane.swarm.clock_check)).
+  returned: when O(clock_servers) was given with O(state=join)
+  type: dict
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.crane.swarm.plugins.module_utils.clock import check_clock, module_run_command
+from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+    ENGINE_REQUIRED_TOGETHER, EngineError, client_from_module, engine_argument_spec)
+from ansible_collections.crane.swarm.plugins.module_utils.membership import (
+    ROOT_CA_FILE, ca_digest, describe_membership, joined_same_swarm, token_ca_digest)
+from ansible_collections.crane.swarm.plugins.module_utils.quorum import check_manager_change, managers_from_nodes
+from ansible_collections.crane.swarm.plugins.module_utils.swarm_settings import (
+    apply_settings, desired_settings, display_settings, fixed_setting_conflicts, init_request,
+    live_settings, settings_changes)
+
+POLL_INTERVAL = 0.5
+
+MODULE_OPTIONS = dict(
+    state=dict(type='str', default='present', choices=['present', 'join', 'absent']),
+    role=dict(type='str', default='worker', choices=['worker', 'manager']),
+    remote_addrs=dict(type='list', elements='str'),
+    join_token=dict(type='str', no_log=True),
+    advertise_addr=dict(type='str'),
+    listen_addr=dict(type='str', default='0.0.0.0:2377'),
+    data_path_addr=dict(type='str'),
+    data_path_port=dict(type='int'),
+    default_addr_pool=dict(type='list', elements='str'),
+    subnet_size=dict(type='int'),
+    force_new_cluster=dict(type='bool', default=False),
+    autolock=dict(type='bool'),
+    unlock_key=dict(type='str', no_log=True),
+    task_history_retention_limit=dict(type='int'),
+    snapshot_interval=dict(type='int'),
+    keep_old_snapshots=dict(type='int'),
+    log_entries_for_slow_followers=dict(type='int'),
+    election_tick=dict(type='int'),
+    heartbeat_tick=dict(type='int'),
+    dispatcher_heartbeat_period=dict(type='raw'),
+    node_cert_expiry=dict(type='raw'),
+    signing_ca_cert=dict(type='str'),
+    signing_ca_key=dict(type='str', no_log=True),
+    ca_force_rotate=dict(type='int'),
+    external_cas=dict(type='list', elements='dict', options=dict(
+        protocol=dict(type='str', default='cfssl', choices=['cfssl']),
+        url=dict(type='str', required=True),
+        options=dict(type='dict'),
+        ca_cert=dict(type='str'),
+    )),
+    labels=dict(type='dict'),
+    rotate_worker_token=dict(type='bool', default=False, no_log=False),
+    rotate_manager_token=dict(type='bool', default=False, no_log=False),
+    rotate_unlock_key=dict(type='bool', default=False, no_log=False),
+    clock_servers=dict(type='list', elements='str'),
+    max_clock_offset=dict(type='float', default=1.0),
+    join_timeout=dict(type='int', default=60),
+    force=dict(type='bool', default=False),
+)
+
+ROTATIONS = (('rotate_worker_token', 'rotateWorkerToken'),
+             ('rotate_manager_token', 'rotateManagerToken'),
+             ('rotate_unlock_key', 'rotateManagerUnlockKey'))
+
+
+class SwarmMembership:
+    """The I/O around the pure core: read the node's state, decide, act, report."""
+
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.result = dict(changed=False, changes={}, node_id='', swarm_id='', is_manager=False)
+
+    # -- reading
+
+    def swarm_state(self):
+        return self.client.get('/info').get('Swarm') or {}
+
+    def wait_for(self, predicate, timeout):
+        """Poll GET /info until predicate(swarm_state) holds; return the last state."""
+        deadline = time.time() + timeout
+        state = self.swarm_state()
+        while not predicate(state) and time.time() < deadline:
+            time.sleep(POLL_INTERVAL)
+            state = self.swarm_state()
+        return state
+
+    def report_state(self, state):
+        self.result.update(node_id=state.get('NodeID') or '', is_manager=bool(state.get('ControlAvailable')),
+                           local_node_state=state.get('LocalNodeState'),
+                           swarm_id=(state.get('Cluster') or {}).get('ID', ''))
+        if state.get('ControlAvailable'):
+            swarm = self.client.get('/swarm')
+            self.result['join_tokens'] = dict(worker=swarm['JoinTokens']['Worker'],
+                                              manager=swarm['JoinTokens']['Manager'])
+            if (swarm.get('Spec', {}).get('EncryptionConfig') or {}).get('AutoLockManagers'):
+                self.result['unlock_key'] = self.client.get('/swarm/unlockkey').get('UnlockKey')
+
+    def fail(self, msg, **extra):
+        self.module.fail_json(msg=msg, **dict(self.result, **extra))
+
+    # -- state=present
+
+    def present(self, state):
+        node_state = state.get('LocalNodeState')
+        if node_state == 'inactive':
+            return self.initialise()
+        if node_state == 'active' and state.get('ControlAvailable'):
+            return self.configure(state)
+        if node_state == 'active':
+            self.fail('state=present initialises a swarm or configures it from a manager, but this node is a '
+                      'worker: %s. Run it against a manager, or use state=join for workers.'
+                      % describe_membership(state))
+        self.fail('this node is in swarm state %r (%s); state=present needs a node in no swarm or an active '
+                  'manager' % (node_state, state.get('Error') or 'no error reported'))
+
+    def initialise(self):
+        body = init_request(self.params)
+        settings = display_settings(desired_settings(self.params))
+        self.result['changed'] = True
+        self.result['changes'] = dict((option, (None, value)) for option, value in settings.items())
+        self.result['diff'] = dict(before=dict(membership='none'), after=dict(membership='manager', **settings))
+        if self.module.check_mode:
+            return
+        try:
+            self.client.post('/swarm/init', body)
+        except EngineError as exc:
+            self.fail('swarm init failed: %s. Check advertise_addr/listen_addr (an address of this host) '
+                      'and default_addr_pool/subnet_size.' % exc)
+        self.report_state(self.wait_for(lambda s: s.get('ControlAvailable'), 30))
+
+    def configure(self, state):
+        swarm = self.client.get('/swarm')
+        conflicts = fixed_setting_conflicts(swarm, self.params)
+        if conflicts:
+            self.fail('; '.join('%s is fixed when a swarm is initialised: this swarm has %r, the task asks for %r'
+                                % conflict for conflict in conflicts)
+                      + '. Remove the option(s) or rebuild the swarm (state=absent on every node, then init).')
+        live = live_settings(swarm)
+        changes = settings_changes(live, desired_settings(self.params))
+        rotations = [api_flag for option, api_flag in ROTATIONS if self.params[option]]
+        self.result['changes'] = dict((option, (display_settings({option: before})[option],
+                                                display_settings({option: after})[option]))
+                                      for option, (before, after) in changes.items())
+        for option, api_flag in ROTATIONS:
+            if self.params[option]:
+                self.result['changes'][option] = (None, 'rotated')
+        before = display_settings(dict((option, live[option]) for option in changes))
+        after = display_settings(dict((option, after) for option, (_, after) in changes.items()))
+        self.result['diff'] = dict(before=dict(membership='manager', **before),
+                                   after=dict(membership='manager', **after))
+        if changes or rotations:
+            self.result['changed'] = True
+            if not self.module.check_mode:
+                params = dict(version=swarm['Version']['Index'])
+                for api_flag in rotations:
+                    params[api_flag] = 'true'
+                spec = apply_settings(swarm['Spec'], dict((option, after) for option, (_, after) in changes.items()),
+                                      self.params)
+                try:
+                    self.client.post('/swarm/update', spec, params=params)
+                except EngineError as exc:
+                    self.fail('swarm update failed: %s' % exc)
+        self.report_state(state)
+
+    # -- state=join
+
+    def join(self, state):
+        if not self.params['remote_addrs'] or not self.params['join_token']:
+            self.fail('state=join needs remote_addrs (manager addresses) and join_token')
+        try:
+            token_ca_digest(self.params['join_token'])
+        except ValueError as exc:
+            self.fail(str(exc))
+        if state.get('LocalNodeState') == 'pending':
+            state = self.wait_for(lambda s: s.get('LocalNodeState') != 'pending', self.params['join_timeout'])
+        node_state = state.get('LocalNodeState')
+        if node_state == 'active':
+            return self.check_existing_membership(state)
+        if node_state == 'locked':
+            self.fail('this node is a locked manager of a swarm; unlock it (option unlock_key) or leave it first')
+        if node_state != 'inactive':
+            self.fail('this node is in swarm state %r (%s); leave the swarm (state=absent, force=true) and retry'
+                      % (node_state, state.get('Error') or 'no error reported'))
+
+        if self.params['clock_servers']:
+            ok, report, message = self.measure_clock()
+            self.result['clock'] = report
+            if not ok:
+                self.fail('refusing to join: %s' % message)
+
+        self.result['changed'] = True
+        self.result['diff'] = dict(before=dict(membership='none'), after=dict(membership=self.params['role']))
+        if self.module.check_mode:
+            return
+        self.send_join()
+        joined = self.wait_for(lambda s: s.get('LocalNodeState') == 'active', self.params['join_timeout'])
+        if joined.get('LocalNodeState') != 'active':
+            self.undo_join_and_fail(joined)
+        want_manager = self.params['role'] == 'manager'
+        if want_manager:
+            joined = self.wait_for(lambda s: s.get('ControlAvailable'), 15)
+        if bool(joined.get('ControlAvailable')) != want_manager:
+            self.leave(force=True)
+            self.fail('role=%s was asked but the join_token is a %s token, so the node joined as a %s; it has left '
+                      'again. Pass the %s token.' % (self.params['role'], 'manager' if joined.get('ControlAvailable')
+                                                     else 'worker', 'manager' if joined.get('ControlAvailable')
+                                                     else 'worker', self.params['role']))
+        self.report_state(joined)
+
+    def send_join(self):
+        body = dict(ListenAddr=self.params['listen_addr'], AdvertiseAddr=self.params['advertise_addr'] or '',
+                    RemoteAddrs=self.params['remote_addrs'], JoinToken=self.params['join_token'])
+        if self.params['data_path_addr']:
+            body['DataPathAddr'] = self.params['data_path_addr']
+        try:
+            self.client.post('/swarm/join', body)
+        except EngineError as exc:
+            if 'Timeout was reached' in str(exc):
+                return  # the engine keeps trying in the background; join() waits for it
+            self.fail('joining %s failed: %s. Check that the managers are reachable on port 2377 and that the '
+                      'token is current.' % (', '.join(self.params['remote_addrs']), exc))
+
+    def undo_join_and_fail(self, state):
+        """A join still pending after join_timeout is undone so that nothing is left half-applied."""
+        self.leave(force=True)
+        detail = 'Joining %s did not complete within %d s (node state %r, %s); the attempt was cancelled.' % (
+            ', '.join(self.params['remote_addrs']), self.params['join_timeout'], state.get('LocalNodeState'),
+            state.get('Error') or 'no error reported')
+        if self.params['clock_servers']:
+            ok, report, message = self.measure_clock()
+            self.result['clock'] = report
+            detail += ' Clock: %s' % message
+        else:
+            detail += (' The classic cause is clock skew between hosts: set clock_servers to measure it, '
+                       'and run a time daemon on every host.')
+        self.fail(detail + ' Also check that TCP 2377 and 7946 and UDP 7946 and 4789 pass between the hosts.')
+
+    def measure_clock(self):
+        try:
+            return check_clock(self.params['clock_servers'], max_offset=self.params['max_clock_offset'],
+                               run_command=module_run_command(self.module))
+        except ValueError as exc:
+            self.fail('clock_servers/max_clock_offset: %s' % exc)
+
+    def local_ca_digest(self, state):
+        """The digest of this node's swarm root CA, when it can be read."""
+        if state.get('ControlAvailable'):
+            return ca_digest(self.client.get('/swarm')['TLSInfo']['TrustRoot'])
+        if not self.client.docker_host.startswith('unix://'):
+            return None
+        root_dir = self.client.get('/info').get('DockerRootDir') or '/var/lib/docker'
+        try:
+            with open(os.path.join(root_dir, ROOT_CA_FILE), 'rb') as ca_file:
+                return ca_digest(ca_file.read())
+        except OSError:
+            return None
+
+    def check_existing_membership(self, state):
+        if not joined_same_swarm(self.params['join_token'], self.local_ca_digest(state),
+                                 state.get('RemoteManagers'), self.params['remote_addrs']):
+            self.fail('this node is already a member of another swarm: %s. The join_token belongs to a swarm whose '
+                      'root CA digest is %s and which is reached at %s. Leave the current swarm first '
+                      '(state=absent) if the node should move.'
+                      % (describe_membership(state), token_ca_digest(self.params['join_token'])[:12],
+                         ', '.join(self.params['remote_addrs'])))
+        is_manager = bool(state.get('ControlAvailable'))
+        if is_manager != (self.params['role'] == 'manager'):
+            self.fail('this node is already in this swarm as a %s, not a %s. Change roles from a manager with '
+                      'crane.swarm.swarm_node (role: %s), which keeps quorum safe.'
+                      % ('manager' if is_manager else 'worker', self.params['role'], self.params['role']))
+        self.report_state(state)
+
+    # -- state=absent
+
+    def absent(self, state):
+        node_state = state.get('LocalNodeState')
+        if node_state == 'inactive':
+            self.report_state(state)
+            return
+        self.result['diff'] = dict(before=dict(membership='manager' if state.get('ControlAvailable') else 'worker'),
+                                   after=dict(membership='none'))
+        if state.get('ControlAvailable') and not self.params['force']:
+            self.prepare_manager_departure(state)
+        self.result['changed'] = True
+        if self.module.check_mode:
+            return
+        self.leave(force=self.params['force'] or node_state != 'active')
+        self.report_state(self.swarm_state())
+
+    def prepare_manager_departure(self, state):
+        """Refuse a departure that breaks quorum; otherwise demote this node so the raft shrinks cleanly."""
+        node_id = state['NodeID']
+        managers = managers_from_nodes(self.client.get('/nodes'))
+        if len(managers) <= 1:
+            self.fail('this node is the last manager: leaving destroys the swarm for every node (its raft state '
+                      'goes with it). Promote another node first, or pass force: true to tear the swarm down.')
+        ok, message = check_manager_change(managers, 'leave', node_id)
+        if not ok:
+            self.fail('refusing to leave: %s. Pass force: true to leave anyway.' % message)
+        if self.module.check_mode:
+            return
+        node = self.client.get('/nodes/%s' % node_id)
+        spec = dict(node['Spec'], Role='worker')
+        try:
+            self.client.post('/nodes/%s/update' % node_id, spec, params=dict(version=node['Version']['Index']))
+        except EngineError as exc:
+            self.fail('demoting this manager before it leaves failed: %s' % exc)
+        demoted = self.wait_for(lambda s: not s.get('ControlAvailable'), 60)
+        if demoted.get('ControlAvailable'):
+            self.fail('this manager was demoted but still acts as one after 60 s; leave again later')
+
+    def leave(self, force):
+        try:
+            self.client.post('/swarm/leave', params=dict(force='true' if force else 'false'))
+        except EngineError as exc:
+            self.fail('leaving the swarm failed: %s' % exc)
+
+    # -- locked managers
+
+    def unlock(self, state):
+        if state.get('LocalNodeState') != 'locked':
+            return state
+        if not self.params['unlock_key']:
+            self.fail('this manager is locked (autolock is on and the engine restarted); pass unlock_key')
+        self.result['changed'] = True
+        if self.module.check_mode:
+            return state
+        try:
+            self.client.post('/swarm/unlock', dict(UnlockKey=self.params['unlock_key']))
+        except EngineError as exc:
+            self.fail('unlocking failed: %s (option unlock_key)' % exc)
+        return self.wait_for(lambda s: s.get('LocalNodeState') != 'locked', 30)
+
+    def run(self):
+        state = self.unlock(self.swarm_state())
+        getattr(self, self.params['state'])(state)
+        return self.result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=engine_argument_spec(**MODULE_OPTIONS),
+        supports_check_mode=True,
+        required_if=[('state', 'join', ('remote_addrs', 'join_token'))],
+        required_together=ENGINE_REQUIRED_TOGETHER,
+        required_by=dict(signing_ca_key=('signing_ca_cert',)),
+    )
+    try:
+        desired_settings(module.params)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    client = client_from_module(module)
+    try:
+        result = SwarmMembership(module, client).run()
+    except EngineError as exc:
+        module.fail_json(msg='Docker Engine API error: %s' % exc)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

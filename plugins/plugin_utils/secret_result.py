@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin base that censors the display of results carrying secrets.
+
+A module cannot mark its own result no_log (Ansible strips `_ansible_*` keys
+from module output), and `no_log` on the parameters does not cover returned
+values. The action plugin sets `_ansible_no_log` when the module returned a
+secret, so callbacks print "output has been hidden" at any verbosity while the
+registered variable keeps the values for later tasks (for example the join
+token passed to the other hosts).
+"""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+from ansible.plugins.callback import CallbackBase
+
+# Result keys whose values are secrets. A key counts only when it holds a value.
+SECRET_RESULT_KEYS = ('join_tokens', 'unlock_key')
+
+
+class SecretResultAction(ActionBase):
+    """Run the module of the same name; hide its displayed result if it holds a secret."""
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        result.update(self._execute_module(module_name=self._task.resolved_action,
+                                           module_args=self._task.args,
+                                           task_vars=task_vars))
+        if any(result.get(key) for key in SECRET_RESULT_KEYS):
+            result['_ansible_no_log'] = True
+            self._show_diff(result.get('diff'))
+        return result
+
+    def _show_diff(self, diff):
+        """A censored result loses its diff in the callback; our diffs hold no secret, so show it here."""
+        if diff and self._task.diff:
+            self._display.display(CallbackBase()._get_diff(diff))

@@ -1,0 +1,269 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""crane.swarm.swarm on real engines: init, join, leave, settings, the clock precheck."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FORM_SWARM3
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RESPONDER = os.path.join(REPO, 'tests', 'tools', 'ntp_responder.py')
+
+
+def swarm_task(name='swarm', **options):
+    return {'name': name, 'crane.swarm.swarm': options}
+
+
+def play(hosts, *tasks):
+    return {'hosts': hosts, 'gather_facts': False, 'tasks': list(tasks)}
+
+
+def join_play(hosts, role='worker', token_var=None, **extra):
+    token_var = token_var or 'hostvars.node1.init.join_tokens.%s' % role
+    return play(hosts, swarm_task(
+        'join', state='join', role=role, advertise_addr='{{ crane_sandbox_address }}',
+        remote_addrs=['{{ hostvars.node1.crane_sandbox_address }}'],
+        join_token='{{ %s }}' % token_var, **extra))
+
+
+def init_play():
+    return play('node1', dict(swarm_task('init', state='present', advertise_addr='{{ crane_sandbox_address }}'),
+                              register='init'))
+
+
+def managers(sandbox):
+    lines = sandbox.docker('node1', 'node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}').stdout.splitlines()
+    return sorted(line.split()[0] for line in lines if len(line.split()) > 1)
+
+
+def test_form_swarm_then_rerun_changes_nothing(sandbox, swarm3, run_playbook):
+    assert sandbox.swarm_state('node1')['ControlAvailable'] is True
+    for host in ('node2', 'node3'):
+        state = sandbox.swarm_state(host)
+        assert state['LocalNodeState'] == 'active' and state['ControlAvailable'] is False
+    rerun = run_playbook(FORM_SWARM3)
+    assert rerun.changed == 0, rerun.output
+
+
+def test_init_result_reports_membership_and_hides_tokens(sandbox, run_playbook):
+    sandbox.reset_swarm()
+    run = run_playbook([init_play(), play('node1', {'name': 'show', 'debug': {
+        'msg': '{{ init.node_id }} {{ init.swarm_id }} {{ init.is_manager }} {{ init.join_tokens.worker | length }}'}})])
+    live = sandbox.swarm_state('node1')
+    shown = run.result('show', 'node1')['msg'].split()
+    assert shown[0] == live['NodeID'] and shown[1] == live['Cluster']['ID'] and shown[2] == 'True'
+    assert int(shown[3]) > 50
+    assert 'censored' in run.result('init', 'node1')
+
+
+def test_check_mode_on_fresh_node_changes_nothing(sandbox, run_playbook):
+    sandbox.reset_swarm()
+    run = run_playbook([init_play()], check=True, diff=True)
+    assert run.result('init', 'node1')['changed'] is True
+    assert sandbox.swarm_state('node1')['LocalNodeState'] == 'inactive'
+
+
+def test_check_mode_join_changes_nothing(sandbox, swarm3, run_playbook):
+    sandbox.docker('node3', 'swarm', 'leave')
+    run = run_playbook([init_play(), join_play('node3')], check=True)
+    assert run.result('join', 'node3')['changed'] is True
+    assert run.result('init', 'node1')['changed'] is False
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'inactive'
+
+
+def test_three_managers_and_manager_leave_keeps_quorum(sandbox, run_playbook):
+    sandbox.reset_swarm()
+    run_playbook([init_play(), join_play('node2:node3', role='manager')])
+    assert managers(sandbox) == ['node1', 'node2', 'node3']
+    rerun = run_playbook([init_play(), join_play('node2:node3', role='manager')])
+    assert rerun.changed == 0
+
+    left = run_playbook([play('node3', swarm_task('leave', state='absent'))])
+    assert left.result('leave', 'node3')['changed'] is True
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'inactive'
+    # node3 was demoted before it left: two managers remain, both reachable.
+    assert managers(sandbox) == ['node1', 'node2']
+    again = run_playbook([play('node3', swarm_task('leave', state='absent'))])
+    assert again.changed == 0
+
+
+def test_manager_leave_that_breaks_quorum_is_refused(sandbox, run_playbook):
+    sandbox.reset_swarm()
+    run_playbook([init_play(), join_play('node2:node3', role='manager')])
+    sandbox.stop_engine('node3')
+    try:
+        refused = run_playbook([play('node2', swarm_task('leave', state='absent'))], expect_failure=True)
+        message = refused.result('leave', 'node2')['msg']
+        assert 'quorum' in message and '2 managers' in message, message
+        assert sandbox.swarm_state('node2')['ControlAvailable'] is True
+    finally:
+        sandbox.start_engine('node3')
+
+
+def test_last_manager_leave_needs_force(sandbox, swarm3, run_playbook):
+    refused = run_playbook([play('node1', swarm_task('leave', state='absent'))], expect_failure=True)
+    assert 'last manager' in refused.result('leave', 'node1')['msg']
+    assert sandbox.swarm_state('node1')['LocalNodeState'] == 'active'
+    forced = run_playbook([play('node1', swarm_task('leave', state='absent', force=True))])
+    assert forced.result('leave', 'node1')['changed'] is True
+    assert sandbox.swarm_state('node1')['LocalNodeState'] == 'inactive'
+
+
+def test_worker_leave_and_rejoin(sandbox, swarm3, run_playbook):
+    run = run_playbook([play('node3', swarm_task('leave', state='absent'))])
+    assert run.result('leave', 'node3')['changed'] is True
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'inactive'
+    rejoin = run_playbook([init_play(), join_play('node3')])
+    assert rejoin.result('join', 'node3')['changed'] is True
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'active'
+
+
+def test_join_to_a_different_swarm_is_refused(sandbox, swarm3, run_playbook):
+    # node2 leaves and founds swarm B; node3 stays a worker of swarm A (node1's).
+    sandbox.docker('node2', 'swarm', 'leave')
+    sandbox.docker('node2', 'swarm', 'init', '--advertise-addr', sandbox.address('node2'))
+    swarm_b = sandbox.swarm_state('node2')['Cluster']['ID']
+    plays = [
+        play('node2', dict(swarm_task('tokens B', state='present'), register='swarm_b')),
+        init_play(),
+        # A worker of swarm A is asked to join swarm B: refused, checked through its CA file.
+        play('node3', dict(swarm_task(
+            'join B', state='join', remote_addrs=['{{ hostvars.node2.crane_sandbox_address }}'],
+            join_token='{{ hostvars.node2.swarm_b.join_tokens.worker }}'), ignore_errors=True)),
+        # The manager of swarm B is asked to join swarm A: refused, checked through its TrustRoot.
+        play('node2', dict(swarm_task(
+            'join A', state='join', role='manager', remote_addrs=['{{ hostvars.node1.crane_sandbox_address }}'],
+            join_token='{{ hostvars.node1.init.join_tokens.manager }}'), ignore_errors=True)),
+    ]
+    run = run_playbook(plays)
+    worker_msg = run.result('join B', 'node3')['msg']
+    manager_msg = run.result('join A', 'node2')['msg']
+    assert 'another swarm' in worker_msg, worker_msg
+    assert 'another swarm' in manager_msg and swarm_b in manager_msg, manager_msg
+    assert sandbox.swarm_state('node3')['RemoteManagers'][0]['Addr'].startswith(sandbox.address('node1'))
+    assert sandbox.swarm_state('node2')['Cluster']['ID'] == swarm_b
+    assert run.changed == 0
+
+
+def test_join_with_token_of_the_wrong_role_is_undone(sandbox, swarm3, run_playbook):
+    sandbox.docker('node3', 'swarm', 'leave')
+    run = run_playbook([init_play(), join_play('node3', role='manager', token_var='hostvars.node1.init.join_tokens.worker')],
+                       expect_failure=True)
+    assert 'worker token' in run.result('join', 'node3')['msg']
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'inactive'
+
+
+def test_settings_update_with_check_and_diff(sandbox, swarm3, run_playbook):
+    settings = dict(state='present', task_history_retention_limit=3, dispatcher_heartbeat_period='7s',
+                    snapshot_interval=5000, labels={'env': 'test'})
+    checked = run_playbook([play('node1', swarm_task('configure', **settings))], check=True, diff=True)
+    changes = checked.result('configure', 'node1')
+    assert checked.changed == 1
+    assert '"task_history_retention_limit": 3' in checked.output  # the diff is shown although tokens are hidden
+    live = sandbox.api('node1', '/swarm')['Spec']
+    assert live['Orchestration']['TaskHistoryRetentionLimit'] == 5
+    assert 'censored' in changes
+
+    run_playbook([play('node1', swarm_task('configure', **settings))])
+    live = sandbox.api('node1', '/swarm')['Spec']
+    assert live['Orchestration']['TaskHistoryRetentionLimit'] == 3
+    assert live['Dispatcher']['HeartbeatPeriod'] == 7 * 10 ** 9
+    assert live['Raft']['SnapshotInterval'] == 5000
+    assert live['Labels'] == {'env': 'test'}
+    assert run_playbook([play('node1', swarm_task('configure', **settings))]).changed == 0
+
+
+def test_init_only_setting_conflict_is_an_error(sandbox, swarm3, run_playbook):
+    run = run_playbook([play('node1', swarm_task('configure', state='present', default_addr_pool=['10.99.0.0/16']))],
+                       expect_failure=True)
+    message = run.result('configure', 'node1')['msg']
+    assert 'default_addr_pool' in message and 'fixed' in message
+
+
+def test_bad_duration_names_the_field(sandbox, swarm3, run_playbook):
+    run = run_playbook([play('node1', swarm_task('configure', state='present', node_cert_expiry='90 days'))],
+                       expect_failure=True)
+    message = run.result('configure', 'node1')['msg']
+    assert 'node_cert_expiry' in message and '2160h' in message
+
+
+def test_join_tokens_never_appear_in_vvv_output(sandbox, run_playbook):
+    sandbox.reset_swarm()
+    run = run_playbook(FORM_SWARM3, verbosity=3)
+    worker_token = sandbox.docker('node1', 'swarm', 'join-token', '-q', 'worker').stdout.strip()
+    manager_token = sandbox.docker('node1', 'swarm', 'join-token', '-q', 'manager').stdout.strip()
+    assert worker_token.startswith('SWMTKN-1-')
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'active'
+    for secret in (worker_token, manager_token, worker_token.split('-')[-1], manager_token.split('-')[-1]):
+        assert secret not in run.output
+
+
+# ----------------------------------------------------------------------------- clock precheck
+
+class Responder:
+    """Our SNTP responder on the sandbox bridge's gateway address, answering with a chosen offset."""
+
+    def __init__(self, address, offset, tmp_path):
+        ready = tmp_path / ('ready-%s' % offset)
+        self.process = subprocess.Popen([sys.executable, RESPONDER, '--listen', address, '--port', '0',
+                                         '--offset', str(offset), '--ready-file', str(ready)],
+                                        stdout=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not ready.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), 'the NTP responder did not start'
+        _, host, port = ready.read_text().split()
+        self.server = '%s:%s' % (host, port)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(10)
+
+
+def test_join_refused_when_clock_is_off_by_5s(sandbox, swarm3, run_playbook, tmp_path):
+    sandbox.docker('node3', 'swarm', 'leave')
+    responder = Responder(sandbox.gateway, 5.0, tmp_path)
+    try:
+        run = run_playbook([init_play(), join_play('node3', clock_servers=[responder.server], max_clock_offset=1.0)],
+                           expect_failure=True)
+    finally:
+        responder.stop()
+    result = run.result('join', 'node3')
+    assert 'refusing to join' in result['msg'] and 'max_offset 1.0' in result['msg'], result['msg']
+    assert 4.5 < -result['clock']['offset'] < 5.5 or 4.5 < result['clock']['offset'] < 5.5
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'inactive'
+    assert result['changed'] is False
+
+
+@pytest.mark.skipif(not shutil.which('chronyd'), reason='chronyd is not installed on this machine')
+def test_join_passes_against_a_healthy_chrony_server(sandbox, swarm3, run_playbook, tmp_path):
+    sandbox.docker('node3', 'swarm', 'leave')
+    port = 12400 + os.getpid() % 500
+    conf = tmp_path / 'chrony.conf'
+    conf.write_text('\n'.join([
+        'local stratum 8', 'allow %s/24' % sandbox.gateway, 'bindaddress %s' % sandbox.gateway,
+        'port %d' % port, 'cmdport 0', 'pidfile %s' % (tmp_path / 'chronyd.pid'),
+        'driftfile %s' % (tmp_path / 'drift'), '']))
+    # -x: chronyd serves time but never touches this machine's clock.
+    chronyd = subprocess.Popen(['chronyd', '-x', '-d', '-f', str(conf)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        server = '%s:%d' % (sandbox.gateway, port)
+        run = run_playbook([init_play(), join_play('node3', clock_servers=[server], max_clock_offset=0.5)])
+    finally:
+        chronyd.terminate()
+        chronyd.wait(10)
+    result = run.result('join', 'node3')
+    assert result['changed'] is True
+    assert abs(result['clock']['offset']) < 0.5
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'active'

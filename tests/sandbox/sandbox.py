@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A multi-host sandbox on one machine: "bare host" systemd containers.
+
+Each host is a container booted with systemd from a locally built Debian 12
+image, with its own hostname, address on one private bridge network and (in
+the `engine` flavour) its own Docker engine and a tiny busybox image. The
+`bare` flavour starts without an engine or time daemon, for the roles'
+end-to-end tests. The outer engine that runs the hosts is the machine's own
+dockerd; the sandbox starts it when nothing answers and stops it again on
+`down` when it started it.
+
+    sandbox.py up [--name crane] [--nodes 3] [--flavour engine|bare]
+    sandbox.py down [--name crane] [--purge-images]
+    sandbox.py status [--name crane]
+    sandbox.py build
+
+Why containers rather than network namespaces: the same hosts serve the module
+tests and the roles (systemd, apt, a real engine install), modules run on the
+hosts with Debian's docker SDK 5.0.3 as on real servers, and one sandbox
+serves the whole project. See shared/SANDBOX.md for the facts behind every
+flag below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+OUTPUT = os.path.join(REPO, 'tests', 'output')
+STATE_DIR = '/run/crane-sandbox'
+OUTER_SOCKET = '/var/run/docker.sock'
+OUTER_PIDFILE = os.path.join(STATE_DIR, 'dockerd.pid')
+IMAGE_REPO = 'crane-sandbox/host'
+MIRROR = 'http://deb.debian.org/debian'
+
+# Packages of a bare host (what a fresh minimal server has) and of an engine host.
+BARE_PACKAGES = ['python3', 'systemd', 'systemd-sysv', 'dbus', 'apt', 'iproute2', 'iptables',
+                 'procps', 'ca-certificates', 'curl', 'gnupg', 'sudo', 'netcat-openbsd']
+ENGINE_PACKAGES = ['docker.io', 'python3-docker', 'busybox-static']
+
+# Every capability but SYS_RESOURCE (this engine lacks it, so --privileged fails) and
+# SYS_TIME (the clock is the machine's: no time daemon in a host may step it).
+# Docker 20.10 rejects BPF, PERFMON and CHECKPOINT_RESTORE by name.
+HOST_CAPABILITIES = [
+    'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND', 'CHOWN', 'DAC_OVERRIDE',
+    'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'IPC_LOCK', 'IPC_OWNER', 'KILL', 'LEASE',
+    'LINUX_IMMUTABLE', 'MAC_ADMIN', 'MAC_OVERRIDE', 'MKNOD', 'NET_ADMIN', 'NET_BIND_SERVICE',
+    'NET_BROADCAST', 'NET_RAW', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_ADMIN',
+    'SYS_BOOT', 'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT', 'SYS_PTRACE',
+    'SYS_RAWIO', 'SYS_TTY_CONFIG', 'SYSLOG', 'WAKE_ALARM',
+]
+
+# Runs as the container's PID 1: systemd needs a writable /sys, /proc/sys and
+# cgroup hierarchies to start services (dockerd among them).
+HOST_INIT = """#!/bin/sh
+mount -o remount,rw /sys 2>/dev/null
+mount -o remount,bind,rw /proc/sys 2>/dev/null
+for hierarchy in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$hierarchy" 2>/dev/null; done
+exec /sbin/init
+"""
+
+# Version of the image recipe: change it (or the package lists) to rebuild images.
+RECIPE_VERSION = '1'
+
+
+def log(message):
+    print('sandbox: %s' % message, file=sys.stderr, flush=True)
+
+
+def run(argv, check=True, capture=True, input_bytes=None, env=None):
+    result = subprocess.run(argv, input=input_bytes, env=env,
+                            stdout=subprocess.PIPE if capture else None,
+                            stderr=subprocess.PIPE if capture else None)
+    if check and result.returncode != 0:
+        err = result.stderr.decode(errors='replace') if capture and result.stderr else ''
+        raise SystemExit('sandbox: command failed (%d): %s\n%s' % (result.returncode, ' '.join(argv), err))
+    return result
+
+
+def docker(*args, check=True, input_bytes=None):
+    return run(['docker', '-H', 'unix://' + OUTER_SOCKET] + list(args), check=check, input_bytes=input_bytes)
+
+
+def docker_out(*args, check=True):
+    return docker(*args, check=check).stdout.decode().strip()
+
+
+# ----------------------------------------------------------------------------- outer engine
+
+def outer_engine_answers():
+    return docker('version', '--format', '{{.Server.Version}}', check=False).returncode == 0
+
+
+def ensure_outer_engine():
+    if outer_engine_answers():
+        return
+    if not shutil.which('dockerd'):
+        raise SystemExit('sandbox: dockerd is not installed; run `make deps` (apt-get install docker.io)')
+    os.makedirs(STATE_DIR, exist_ok=True)
+    log_path = os.path.join(STATE_DIR, 'dockerd.log')
+    with open(log_path, 'ab') as log_file:
+        process = subprocess.Popen(['dockerd', '-H', 'unix://' + OUTER_SOCKET, '--pidfile', '/var/run/docker.pid'],
+                                   stdout=log_file, stderr=log_file, start_new_session=True)
+    with open(OUTER_PIDFILE, 'w') as pidfile:
+        pidfile.write(str(process.pid))
+    for _ in range(120):
+        if outer_engine_answers():
+            log('started the outer dockerd (pid %d, log %s)' % (process.pid, log_path))
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.5)
+    raise SystemExit('sandbox: the outer dockerd did not come up; see %s' % log_path)
+
+
+def stop_outer_engine_if_ours():
+    """Stop the dockerd this sandbox started, and remove the iptables chains it left."""
+    if not os.path.exists(OUTER_PIDFILE):
+        return
+    with open(OUTER_PIDFILE) as pidfile:
+        pid = int(pidfile.read().strip() or 0)
+    os.unlink(OUTER_PIDFILE)
+    try:
+        os.kill(pid, 15)
+    except ProcessLookupError:
+        return
+    for _ in range(60):
+        if not os.path.exists('/proc/%d' % pid):
+            break
+        time.sleep(0.5)
+    remove_docker_iptables_chains()
+    log('stopped the outer dockerd (pid %d)' % pid)
+
+
+def remove_docker_iptables_chains():
+    """dockerd leaves its chains behind when it stops; remove them and the jumps to them."""
+    if not shutil.which('iptables'):
+        return
+    for table, chains in (('filter', ['DOCKER-USER', 'DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER']),
+                          ('nat', ['DOCKER'])):
+        rules = run(['iptables', '-t', table, '-S'], check=False).stdout.decode().splitlines()
+        for rule in rules:
+            parts = rule.split()
+            if len(parts) > 2 and parts[0] == '-A' and (
+                    any(p in chains for p in parts[2:]) or ('MASQUERADE' in parts and 'docker0' in rule)):
+                run(['iptables', '-t', table, '-D'] + parts[1:], check=False)
+        for chain in chains:
+            run(['iptables', '-t', table, '-F', chain], check=False)
+            run(['iptables', '-t', table, '-X', chain], check=False)
+    if os.path.exists('/sys/class/net/docker0'):
+        run(['ip', 'link', 'delete', 'docker0'], check=False)
+
+
+# ----------------------------------------------------------------------------- images
+
+def recipe_digest(flavour):
+    packages = BARE_PACKAGES + (ENGINE_PACKAGES if flavour == 'engine' else [])
+    material = json.dumps([RECIPE_VERSION, flavour, packages, HOST_INIT])
+    return hashlib.sha256(material.encode()).hexdigest()[:12]
+
+
+def image_name(flavour):
+    return '%s:%s-%s' % (IMAGE_REPO, flavour, recipe_digest(flavour))
+
+
+def image_exists(name):
+    return docker('image', 'inspect', name, check=False).returncode == 0
+
+
+def build_images():
+    """Build both flavours from one debootstrap (about 2 minutes), unless cached."""
+    wanted = [flavour for flavour in ('bare', 'engine') if not image_exists(image_name(flavour))]
+    if not wanted:
+        return
+    if not shutil.which('debootstrap'):
+        raise SystemExit('sandbox: debootstrap is not installed; run `make deps`')
+    workdir = tempfile.mkdtemp(prefix='crane-sandbox-rootfs-', dir='/var/tmp')
+    rootfs = os.path.join(workdir, 'rootfs')
+    try:
+        log('debootstrap bookworm minbase into %s (about 90 s)' % rootfs)
+        run(['debootstrap', '--variant=minbase', '--include=' + ','.join(BARE_PACKAGES),
+             'bookworm', rootfs, MIRROR], capture=True)
+        with open(os.path.join(rootfs, 'sbin', 'crane-host-init'), 'w') as init_file:
+            init_file.write(HOST_INIT)
+        os.chmod(os.path.join(rootfs, 'sbin', 'crane-host-init'), 0o755)
+        # A host container gets its resolv.conf and hostname from the outer engine.
+        for leftover in ('etc/hostname',):
+            path = os.path.join(rootfs, leftover)
+            if os.path.exists(path):
+                os.unlink(path)
+        if 'bare' in wanted:
+            import_rootfs(rootfs, image_name('bare'))
+        if 'engine' in wanted:
+            install_in_rootfs(rootfs, ENGINE_PACKAGES)
+            import_rootfs(rootfs, image_name('engine'))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def install_in_rootfs(rootfs, packages):
+    log('installing %s into the image' % ' '.join(packages))
+    shutil.copy('/etc/resolv.conf', os.path.join(rootfs, 'etc', 'resolv.conf'))
+    policy = os.path.join(rootfs, 'usr', 'sbin', 'policy-rc.d')
+    with open(policy, 'w') as policy_file:  # no service may start inside the chroot
+        policy_file.write('#!/bin/sh\nexit 101\n')
+    os.chmod(policy, 0o755)
+    try:
+        run(['chroot', rootfs, 'apt-get', 'install', '-y', '-q', '--no-install-recommends'] + packages,
+            env=dict(os.environ, DEBIAN_FRONTEND='noninteractive'))
+        run(['chroot', rootfs, 'apt-get', 'clean'])
+    finally:
+        os.unlink(policy)
+        os.unlink(os.path.join(rootfs, 'etc', 'resolv.conf'))
+
+
+def import_rootfs(rootfs, name):
+    log('importing %s' % name)
+    tar = subprocess.Popen(['tar', '-C', rootfs, '-c', '.'], stdout=subprocess.PIPE)
+    result = subprocess.run(['docker', '-H', 'unix://' + OUTER_SOCKET, 'import',
+                             '-c', 'CMD ["/sbin/crane-host-init"]',
+                             '-c', 'ENV container=docker',
+                             '-', name], stdin=tar.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    tar.stdout.close()
+    tar.wait()
+    if result.returncode != 0 or tar.returncode != 0:
+        raise SystemExit('sandbox: docker import failed: %s' % result.stderr.decode(errors='replace'))
+
+
+def busybox_tarball():
+    """A root filesystem holding the static busybox and its applet links, as tar bytes."""
+    busybox = shutil.which('busybox') or '/bin/busybox'
+    workdir = tempfile.mkdtemp(prefix='crane-busybox-')
+    try:
+        bindir = os.path.join(workdir, 'bin')
+        os.makedirs(bindir)
+        shutil.copy(busybox, os.path.join(bindir, 'busybox'))
+        applets = run([busybox, '--list']).stdout.decode().split()
+        for applet in applets:
+            if applet != 'busybox':
+                os.symlink('busybox', os.path.join(bindir, applet))
+        return run(['tar', '-C', workdir, '-c', '.']).stdout
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- hosts
+
+class Sandbox:
+    def __init__(self, name, nodes=3, flavour='engine', subnet_index=250):
+        self.name = name
+        self.nodes = nodes
+        self.flavour = flavour
+        # A /24 in 172.31/16, chosen by name so that two sandboxes can coexist.
+        digest = int(hashlib.sha256(name.encode()).hexdigest(), 16)
+        self.subnet = ipaddress.ip_network('172.31.%d.0/24' % (subnet_index - digest % 32))
+        self.network = 'crane-%s' % name
+        self.output = os.path.join(OUTPUT, 'sandbox-%s' % name)
+
+    @property
+    def hosts(self):
+        return ['node%d' % index for index in range(1, self.nodes + 1)]
+
+    def container(self, host):
+        return 'crane-%s-%s' % (self.name, host)
+
+    def volume(self, host):
+        return 'crane-%s-%s-docker' % (self.name, host)
+
+    def address(self, host):
+        return str(self.subnet.network_address + 10 + self.hosts.index(host) + 1)
+
+    @property
+    def gateway(self):
+        return str(self.subnet.network_address + 1)
+
+    # -- lifecycle
+
+    def existing_containers(self):
+        out = docker_out('ps', '-a', '--filter', 'label=crane.sandbox=%s' % self.name, '--format', '{{.Names}}')
+        return [line for line in out.splitlines() if line]
+
+    def is_up(self):
+        expected = set(self.container(host) for host in self.hosts)
+        running = docker_out('ps', '--filter', 'label=crane.sandbox=%s' % self.name,
+                             '--filter', 'label=crane.flavour=%s' % self.flavour, '--format', '{{.Names}}')
+        if set(running.splitlines()) != expected:
+            return False
+        if self.flavour == 'engine':
+            return all(self.engine_answers(host) for host in self.hosts)
+        return True
+
+    def up(self):
+        ensure_outer_engine()
+        build_images()
+        if self.is_up() and os.path.exists(self.inventory_path):
+            log('%s is already up (%d %s hosts)' % (self.name, self.nodes, self.flavour))
+            return
+        self.down(keep_outer_engine=True)
+        docker('network', 'create', '--driver', 'bridge', '--subnet', str(self.subnet),
+               '--gateway', self.gateway, '--label', 'crane.sandbox=%s' % self.name, self.network)
+        self.allow_forwarding(True)
+        for host in self.hosts:
+            self.start_host(host)
+        for host in self.hosts:
+            self.wait_booted(host)
+        if self.flavour == 'engine':
+            tarball = busybox_tarball()
+            for host in self.hosts:
+                self.wait_engine(host)
+                self.exec(host, 'docker', 'import', '-c', 'CMD ["sh"]', '-', 'busybox:latest', input_bytes=tarball)
+        self.write_inventory()
+        log('%s is up: %s' % (self.name, ', '.join('%s=%s' % (h, self.address(h)) for h in self.hosts)))
+
+    def start_host(self, host):
+        argv = ['run', '--detach', '--name', self.container(host), '--hostname', host,
+                '--label', 'crane.sandbox=%s' % self.name, '--label', 'crane.flavour=%s' % self.flavour,
+                '--network', self.network, '--ip', self.address(host),
+                '--stop-signal', 'SIGRTMIN+3', '--cap-drop', 'ALL']
+        for capability in HOST_CAPABILITIES:
+            argv += ['--cap-add', capability]
+        argv += ['--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined',
+                 '--cgroupns', 'private',
+                 '--tmpfs', '/run', '--tmpfs', '/run/lock', '--tmpfs', '/tmp',
+                 '--mount', 'type=volume,source=%s,target=/var/lib/docker' % self.volume(host),
+                 image_name(self.flavour)]
+        docker(*argv)
+
+    def down(self, keep_outer_engine=False):
+        if outer_engine_answers():
+            for container in self.existing_containers():
+                docker('rm', '--force', '--volumes', container, check=False)
+            for host_volume in docker_out('volume', 'ls', '-q', '--filter', 'name=crane-%s-' % self.name).splitlines():
+                docker('volume', 'rm', '--force', host_volume, check=False)
+            if docker('network', 'inspect', self.network, check=False).returncode == 0:
+                docker('network', 'rm', self.network, check=False)
+        self.allow_forwarding(False)
+        if os.path.exists(self.output):
+            shutil.rmtree(self.output)
+        if not keep_outer_engine and not self.other_sandboxes_running():
+            stop_outer_engine_if_ours()
+
+    def other_sandboxes_running(self):
+        if not outer_engine_answers():
+            return False
+        labels = docker_out('ps', '-a', '--filter', 'label=crane.sandbox', '--format', '{{.Label "crane.sandbox"}}')
+        return any(label and label != self.name for label in labels.splitlines())
+
+    def allow_forwarding(self, enable):
+        """Hosts talk to each other across the bridge; the machine's FORWARD policy may be DROP."""
+        bridge = self.bridge_name()
+        if not bridge or not shutil.which('iptables'):
+            return
+        rule = ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT', '-m', 'comment',
+                '--comment', 'crane-sandbox-%s' % self.name]
+        present = run(['iptables', '-C'] + rule, check=False).returncode == 0
+        if enable and not present:
+            run(['iptables', '-I'] + rule)
+        elif not enable:
+            while run(['iptables', '-C'] + rule, check=False).returncode == 0:
+                run(['iptables', '-D'] + rule, check=False)
+
+    def bridge_name(self):
+        if not outer_engine_answers():
+            return None
+        result = docker('network', 'inspect', '--format', '{{.Id}}', self.network, check=False)
+        if result.returncode != 0:
+            return None
+        return 'br-' + result.stdout.decode().strip()[:12]
+
+    # -- inside a host
+
+    def exec(self, host, *argv, check=True, input_bytes=None):
+        flags = ['-i'] if input_bytes is not None else []
+        return docker('exec', *flags, self.container(host), *argv, check=check, input_bytes=input_bytes)
+
+    def engine_answers(self, host):
+        return self.exec(host, 'docker', 'version', '--format', '{{.Server.Version}}', check=False).returncode == 0
+
+    def wait_booted(self, host, timeout=90):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            state = self.exec(host, 'systemctl', 'is-system-running', check=False).stdout.decode().strip()
+            if state in ('running', 'degraded'):
+                return
+            time.sleep(0.5)
+        raise SystemExit('sandbox: %s did not finish booting (systemd state %r)' % (host, state))
+
+    def wait_engine(self, host, timeout=90):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.engine_answers(host):
+                return
+            time.sleep(0.5)
+        raise SystemExit('sandbox: the engine on %s did not answer within %d s' % (host, timeout))
+
+    # -- inventory
+
+    @property
+    def inventory_path(self):
+        return os.path.join(self.output, 'inventory.yml')
+
+    def write_inventory(self):
+        os.makedirs(self.output, exist_ok=True)
+        hosts = {}
+        for host in self.hosts:
+            hosts[host] = {
+                'ansible_host': self.container(host),
+                'crane_sandbox_address': self.address(host),
+            }
+        inventory = {'all': {
+            'vars': {
+                'ansible_connection': 'community.docker.docker',
+                'ansible_docker_extra_args': '-H unix://%s' % OUTER_SOCKET,
+                'ansible_python_interpreter': '/usr/bin/python3',
+                'crane_sandbox_name': self.name,
+                'crane_sandbox_gateway': self.gateway,
+            },
+            'hosts': hosts,
+        }}
+        # JSON is valid YAML: no YAML library needed to write it.
+        with open(self.inventory_path, 'w') as inventory_file:
+            json.dump(inventory, inventory_file, indent=2)
+            inventory_file.write('\n')
+
+    def status(self):
+        print(json.dumps({
+            'name': self.name,
+            'up': outer_engine_answers() and self.is_up(),
+            'hosts': dict((h, self.address(h)) for h in self.hosts),
+            'inventory': self.inventory_path,
+        }, indent=2))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('command', choices=['up', 'down', 'status', 'build'])
+    parser.add_argument('--name', default=os.environ.get('CRANE_SANDBOX', 'crane'))
+    parser.add_argument('--nodes', type=int, default=int(os.environ.get('CRANE_SANDBOX_NODES', '3')))
+    parser.add_argument('--flavour', choices=['engine', 'bare'], default='engine')
+    parser.add_argument('--purge-images', action='store_true', help='with down: also remove the cached host images')
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        raise SystemExit('sandbox: run as root (it starts engines, bridges and iptables rules)')
+    sandbox = Sandbox(args.name, nodes=args.nodes, flavour=args.flavour)
+    if args.command == 'build':
+        ensure_outer_engine()
+        build_images()
+    elif args.command == 'up':
+        sandbox.up()
+    elif args.command == 'down':
+        if args.purge_images and outer_engine_answers():
+            for flavour in ('bare', 'engine'):
+                docker('image', 'rm', '--force', image_name(flavour), check=False)
+        sandbox.down()
+    else:
+        sandbox.status()
+
+
+if __name__ == '__main__':
+    main()
