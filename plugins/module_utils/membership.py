@@ -41,7 +41,7 @@ def normalise_addr(addr, default_port=DEFAULT_SWARM_PORT):
     """'10.0.0.1' -> '10.0.0.1:2377'; '[fe80::1]' -> '[fe80::1]:2377'; keeps explicit ports."""
     addr = addr.strip()
     if addr.startswith('['):
-        host, _, rest = addr[1:].partition(']')
+        host, dummy, rest = addr[1:].partition(']')
         port = rest[1:] if rest.startswith(':') else str(default_port)
         return '[%s]:%s' % (host, port)
     if addr.count(':') == 1:

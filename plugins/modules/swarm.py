@@ -416,8 +416,9 @@ class SwarmMembership:
         for option, api_flag in ROTATIONS:
             if self.params[option]:
                 self.result['changes'][option] = (None, 'rotated')
+        new_values = dict((option, values[1]) for option, values in changes.items())
         before = display_settings(dict((option, live[option]) for option in changes))
-        after = display_settings(dict((option, after) for option, (_, after) in changes.items()))
+        after = display_settings(new_values)
         self.result['diff'] = dict(before=dict(membership='manager', **before),
                                    after=dict(membership='manager', **after))
         if changes or rotations:
@@ -426,8 +427,7 @@ class SwarmMembership:
                 params = dict(version=swarm['Version']['Index'])
                 for api_flag in rotations:
                     params[api_flag] = 'true'
-                spec = apply_settings(swarm['Spec'], dict((option, after) for option, (_, after) in changes.items()),
-                                      self.params)
+                spec = apply_settings(swarm['Spec'], new_values, self.params)
                 try:
                     self.client.post('/swarm/update', spec, params=params)
                 except EngineError as exc:

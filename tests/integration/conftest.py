@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -170,7 +169,7 @@ def run_playbook(sandbox, tmp_path):
         env = ansible_environment()
         env['CRANE_RECORD_FILE'] = str(record_file)
         completed = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   universal_newlines=True, timeout=timeout)
+                                   universal_newlines=True, timeout=timeout, check=False)
         record = json.loads(record_file.read_text()) if record_file.exists() else {}
         outcome = PlaybookRun(completed, record)
         if expect_failure:

@@ -221,7 +221,7 @@ class Responder:
         while not ready.exists() and time.time() < deadline:
             time.sleep(0.05)
         assert ready.exists(), 'the NTP responder did not start'
-        _, host, port = ready.read_text().split()
+        host, port = ready.read_text().split()[1:]
         self.server = '%s:%s' % (host, port)
 
     def stop(self):

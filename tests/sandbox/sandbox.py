@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: crane.swarm developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A multi-host sandbox on one machine: "bare host" systemd containers.
@@ -80,7 +79,7 @@ def log(message):
 
 
 def run(argv, check=True, capture=True, input_bytes=None, env=None):
-    result = subprocess.run(argv, input=input_bytes, env=env,
+    result = subprocess.run(argv, input=input_bytes, env=env, check=False,
                             stdout=subprocess.PIPE if capture else None,
                             stderr=subprocess.PIPE if capture else None)
     if check and result.returncode != 0:
@@ -115,7 +114,8 @@ def ensure_outer_engine():
                                    stdout=log_file, stderr=log_file, start_new_session=True)
     with open(OUTER_PIDFILE, 'w') as pidfile:
         pidfile.write(str(process.pid))
-    for _ in range(120):
+    deadline = time.time() + 60
+    while time.time() < deadline:
         if outer_engine_answers():
             log('started the outer dockerd (pid %d, log %s)' % (process.pid, log_path))
             return
@@ -136,9 +136,8 @@ def stop_outer_engine_if_ours():
         os.kill(pid, 15)
     except ProcessLookupError:
         return
-    for _ in range(60):
-        if not os.path.exists('/proc/%d' % pid):
-            break
+    deadline = time.time() + 30
+    while os.path.exists('/proc/%d' % pid) and time.time() < deadline:
         time.sleep(0.5)
     remove_docker_iptables_chains()
     log('stopped the outer dockerd (pid %d)' % pid)
@@ -231,7 +230,8 @@ def import_rootfs(rootfs, name):
     result = subprocess.run(['docker', '-H', 'unix://' + OUTER_SOCKET, 'import',
                              '-c', 'CMD ["/sbin/crane-host-init"]',
                              '-c', 'ENV container=docker',
-                             '-', name], stdin=tar.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             '-', name], stdin=tar.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            check=False)
     tar.stdout.close()
     tar.wait()
     if result.returncode != 0 or tar.returncode != 0:
@@ -258,9 +258,10 @@ def busybox_tarball():
 # ----------------------------------------------------------------------------- hosts
 
 class Sandbox:
-    def __init__(self, name, nodes=3, flavour='engine', subnet_index=250):
+    def __init__(self, name, nodes=3, flavour='engine', managers=1, subnet_index=250):
         self.name = name
         self.nodes = nodes
+        self.managers = managers
         self.flavour = flavour
         # A /24 in 172.31/16, chosen by name so that two sandboxes can coexist.
         digest = int(hashlib.sha256(name.encode()).hexdigest(), 16)
@@ -305,6 +306,7 @@ class Sandbox:
         ensure_outer_engine()
         build_images()
         if self.is_up() and os.path.exists(self.inventory_path):
+            self.write_inventory()
             log('%s is already up (%d %s hosts)' % (self.name, self.nodes, self.flavour))
             return
         self.down(keep_outer_engine=True)
@@ -418,6 +420,7 @@ class Sandbox:
             hosts[host] = {
                 'ansible_host': self.container(host),
                 'crane_sandbox_address': self.address(host),
+                'swarm_advertise_addr': self.address(host),
             }
         inventory = {'all': {
             'vars': {
@@ -428,6 +431,10 @@ class Sandbox:
                 'crane_sandbox_gateway': self.gateway,
             },
             'hosts': hosts,
+            'children': {
+                'swarm_managers': {'hosts': dict((host, {}) for host in self.hosts[:self.managers])},
+                'swarm_workers': {'hosts': dict((host, {}) for host in self.hosts[self.managers:])},
+            },
         }}
         # JSON is valid YAML: no YAML library needed to write it.
         with open(self.inventory_path, 'w') as inventory_file:
@@ -448,12 +455,13 @@ def main(argv=None):
     parser.add_argument('command', choices=['up', 'down', 'status', 'build'])
     parser.add_argument('--name', default=os.environ.get('CRANE_SANDBOX', 'crane'))
     parser.add_argument('--nodes', type=int, default=int(os.environ.get('CRANE_SANDBOX_NODES', '3')))
+    parser.add_argument('--managers', type=int, default=1, help='hosts put in the swarm_managers group')
     parser.add_argument('--flavour', choices=['engine', 'bare'], default='engine')
     parser.add_argument('--purge-images', action='store_true', help='with down: also remove the cached host images')
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit('sandbox: run as root (it starts engines, bridges and iptables rules)')
-    sandbox = Sandbox(args.name, nodes=args.nodes, flavour=args.flavour)
+    sandbox = Sandbox(args.name, nodes=args.nodes, flavour=args.flavour, managers=args.managers)
     if args.command == 'build':
         ensure_outer_engine()
         build_images()
