@@ -84,8 +84,8 @@ class EngineClient:
             raise EngineError('cannot connect to the Docker Engine at %s: %s' % (docker_host, exc))
         self.docker_host = docker_host
 
-    def request(self, method, path, params=None, body=None):
-        """Send one API request; return the decoded JSON body (None when empty)."""
+    def request(self, method, path, params=None, body=None, raw=False):
+        """Send one API request; return the decoded JSON body (None when empty), or bytes when raw."""
         url = self.api._url(path)
         try:
             if method == 'GET':
@@ -104,12 +104,18 @@ class EngineClient:
             raise EngineError('%s %s failed: %s' % (method, path, exc))
         except Exception as exc:  # transport errors (socket, TLS, timeouts) carry no API status
             raise EngineError('%s %s failed: %s' % (method, path, exc))
+        if raw:
+            return response.content
         if not response.content:
             return None
         return response.json()
 
     def get(self, path, params=None):
         return self.request('GET', path, params=params)
+
+    def get_bytes(self, path, params=None):
+        """GET a path whose answer is not JSON (logs, archives)."""
+        return self.request('GET', path, params=params, raw=True)
 
     def post(self, path, body=None, params=None):
         return self.request('POST', path, params=params, body=body)

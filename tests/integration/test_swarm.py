@@ -267,3 +267,33 @@ def test_join_passes_against_a_healthy_chrony_server(sandbox, swarm3, run_playbo
     assert result['changed'] is True
     assert abs(result['clock']['offset']) < 0.5
     assert sandbox.swarm_state('node3')['LocalNodeState'] == 'active'
+
+
+def test_join_timeout_is_undone_and_reports_the_clock(sandbox, swarm3, run_playbook, tmp_path):
+    """A join that cannot complete (managers' port 2377 blocked) ends in an error with the measured offset."""
+    sandbox.docker('node3', 'swarm', 'leave')
+    block = ['OUTPUT', '-p', 'tcp', '--dport', '2377', '-j', 'DROP']
+    sandbox.exec('node3', 'iptables', '-I', *block)
+    responder = Responder(sandbox.gateway, 0.0, tmp_path)
+    try:
+        run = run_playbook([init_play(), join_play('node3', clock_servers=[responder.server], join_timeout=5)],
+                           expect_failure=True)
+    finally:
+        responder.stop()
+        sandbox.exec('node3', 'iptables', '-D', *block)
+    message = run.result('join', 'node3')['msg']
+    assert 'did not complete within 5 s' in message and 'cancelled' in message, message
+    assert 'Clock offset' in message and 'within max_offset' in message, message
+    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'inactive'
+
+
+def test_controller_side_sdk_7_talks_to_an_engine(sandbox, run_playbook):
+    """The same client works with the controller venv's docker SDK 7.x (the hosts run Debian's 5.0.3)."""
+    controller = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
+    run = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'vars': controller, 'tasks': [
+        {'name': 'info', 'crane.swarm.swarm_info': {'docker_host': 'unix:///var/run/docker.sock'}},
+        {'name': 'sdk', 'ansible.builtin.command': {'argv': [sys.executable, '-c', 'import docker; print(docker.__version__)']},
+         'changed_when': False},
+    ]}])
+    assert run.result('sdk', 'localhost')['stdout'].startswith('7.')
+    assert run.result('info', 'localhost')['local_node_state'] == 'inactive'

@@ -361,17 +361,18 @@ class Sandbox:
 
     def allow_forwarding(self, enable):
         """Hosts talk to each other across the bridge; the machine's FORWARD policy may be DROP."""
-        bridge = self.bridge_name()
-        if not bridge or not shutil.which('iptables'):
+        if not shutil.which('iptables'):
             return
-        rule = ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT', '-m', 'comment',
-                '--comment', 'crane-sandbox-%s' % self.name]
-        present = run(['iptables', '-C'] + rule, check=False).returncode == 0
-        if enable and not present:
+        comment = 'crane-sandbox-%s' % self.name
+        if not enable:  # by comment: the bridge may already be gone
+            for rule in run(['iptables', '-S', 'FORWARD'], check=False).stdout.decode().splitlines():
+                if rule.startswith('-A ') and '--comment %s ' % comment in rule + ' ':
+                    run(['iptables', '-D'] + rule.split()[1:], check=False)
+            return
+        bridge = self.bridge_name()
+        rule = ['FORWARD', '-i', bridge, '-o', bridge, '-m', 'comment', '--comment', comment, '-j', 'ACCEPT']
+        if run(['iptables', '-C'] + rule, check=False).returncode != 0:
             run(['iptables', '-I'] + rule)
-        elif not enable:
-            while run(['iptables', '-C'] + rule, check=False).returncode == 0:
-                run(['iptables', '-D'] + rule, check=False)
 
     def bridge_name(self):
         if not outer_engine_answers():
