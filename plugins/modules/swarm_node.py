@@ -1,0 +1,628 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: swarm_node
+short_description: Manage one node of a Docker Swarm from a manager (labels, availability, role, removal)
+version_added: 0.1.0
+author:
+  - crane.swarm developers (@crane)
+description:
+  - Runs on a swarm manager and changes any node of the swarm, found by hostname or node ID.
+  - Sets node labels (merged into the current ones or replacing them), the availability
+    (V(active), V(pause), V(drain)) and the role (V(manager) or V(worker)).
+  - Removes a node from the swarm with O(state=absent). Only a node the swarm reports as
+    C(down) is removed, unless O(force=true). A manager is demoted first, and only when
+    the remaining managers keep quorum.
+  - Every change of the manager set (promotion, demotion, removal of a manager) is checked
+    against the Raft quorum first. A change that would leave fewer reachable managers than
+    a majority of the remaining managers is refused with the arithmetic, and nothing is changed.
+  - Only the fields that differ are sent; when nothing differs, the Engine is not called and
+    the task reports no change.
+  - The node's own engine is not contacted; to make a host join or leave a swarm, use
+    M(crane.swarm.swarm) on that host.
+extends_documentation_fragment:
+  - crane.swarm.engine
+  - crane.swarm.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the node's labels, availability and role before and after the change.
+options:
+  node:
+    description:
+      - The node to manage, by its hostname (as the swarm reports it, C(Description.Hostname))
+        or its full node ID.
+      - When a hostname matches several nodes (for example an old entry left C(down) after a
+        host was reinstalled, and the new one), the one that is not C(down) is chosen. If that
+        still leaves several, the task fails and names their IDs; use an ID then.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) keeps the node in the swarm and applies O(labels), O(availability) and O(role).
+      - V(absent) removes the node from the swarm's records. The host itself is not touched;
+        a host that is still up keeps its swarm state until it leaves by itself. A node that is
+        not C(down) is refused unless O(force=true). A manager is demoted first when quorum allows.
+      - A node that is not found counts as already absent, and nothing changes.
+    type: str
+    choices: [present, absent]
+    default: present
+  labels:
+    description:
+      - Node labels to set, as a mapping of label name to value.
+      - Values are strings; numbers are converted. A boolean is refused (quote it, for example
+        V('true')), and an empty value (V(null)) sets the label with an empty string.
+      - How these combine with the node's current labels is set by O(labels_state).
+    type: dict
+  labels_state:
+    description:
+      - V(merge) adds O(labels) to the node's labels and changes the values that differ; other
+        labels stay.
+      - V(replace) makes O(labels) the node's only labels (V({}) removes all). Without O(labels),
+        the labels are left alone.
+    type: str
+    choices: [merge, replace]
+    default: merge
+  labels_to_remove:
+    description:
+      - Label names to remove from the node. Names the node does not have are ignored.
+      - A name may not also appear in O(labels).
+    type: list
+    elements: str
+  availability:
+    description:
+      - V(active) lets the scheduler place tasks on the node.
+      - V(pause) keeps the running tasks but places no new ones.
+      - V(drain) places no tasks and moves the running ones to other nodes; with O(wait=true)
+        the task waits until no task runs on the node any more.
+      - Left as it is when not given.
+    type: str
+    choices: [active, pause, drain]
+  role:
+    description:
+      - V(manager) promotes the node, V(worker) demotes it. Left as it is when not given.
+      - Checked against the quorum of the managers first, and refused when the change would
+        break it. A node that is C(down) is not promoted.
+    type: str
+    choices: [manager, worker]
+  force:
+    description:
+      - With O(state=absent), remove a node even when it is not C(down) (its engine still
+        believes it is in the swarm until it leaves by itself).
+      - Never overrides the quorum check.
+    type: bool
+    default: false
+  wait:
+    description:
+      - After a role change, wait until the node has joined (or left) the managers' Raft
+        cluster, so that a following task sees the new manager set.
+      - With O(availability=drain), wait until no task of the node is running any more.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for O(wait). The task fails when the time runs out (the change itself
+        stays made).
+      - Also bounds the wait for the demotion that precedes the removal of a manager with
+        O(state=absent); that wait happens whatever O(wait) says, as a manager cannot be removed.
+    type: int
+    default: 120
+notes:
+  - Run it on a manager (for example with C(delegate_to) or a group of managers); a worker cannot
+    change the swarm. The target node may be any node, including the manager the task runs on.
+  - Demoting the node the task runs on makes that engine a worker; later tasks that need a manager
+    must run elsewhere.
+seealso:
+  - module: crane.swarm.swarm_info
+  - module: crane.swarm.swarm
+"""
+
+EXAMPLES = r"""
+- name: Label node2 for the database placement constraint
+  crane.swarm.swarm_node:
+    node: node2
+    labels:
+      tier: db
+      disk: ssd
+  delegate_to: "{{ groups['managers'][0] }}"
+
+- name: Keep exactly these labels on node3
+  crane.swarm.swarm_node:
+    node: node3
+    labels:
+      tier: web
+    labels_state: replace
+
+- name: Remove one label
+  crane.swarm.swarm_node:
+    node: node3
+    labels_to_remove:
+      - disk
+
+- name: Drain node2 before maintenance and wait until its tasks moved away
+  crane.swarm.swarm_node:
+    node: node2
+    availability: drain
+    wait_timeout: 300
+
+- name: Bring node2 back into scheduling
+  crane.swarm.swarm_node:
+    node: node2
+    availability: active
+
+- name: Promote two workers to get three managers
+  crane.swarm.swarm_node:
+    node: "{{ item }}"
+    role: manager
+  loop: [node2, node3]
+
+- name: Remove a host that died for good (demoted first when it was a manager)
+  crane.swarm.swarm_node:
+    node: node3
+    state: absent
+"""
+
+RETURN = r"""
+node:
+  description:
+    - The node after the task; in check mode, the node as it would be.
+    - With O(state=absent), the node as it was before its removal, or empty when it was not found.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Node ID.
+      type: str
+      sample: 4qm8yd4xj0ncbqnf1ju5ugbyi
+    hostname:
+      description: Hostname the node reported to the swarm.
+      type: str
+      sample: node2
+    role:
+      description: V(manager) or V(worker).
+      type: str
+      sample: worker
+    availability:
+      description: V(active), V(pause) or V(drain).
+      type: str
+      sample: active
+    labels:
+      description: Node labels.
+      type: dict
+      sample: {tier: db}
+    state:
+      description: Node status as the managers see it (C(ready), C(down), C(unknown), C(disconnected)).
+      type: str
+      sample: ready
+changes:
+  description: What was (or in check mode would be) changed, one line per change.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "labels.tier added: db"
+    - "availability: active -> drain"
+quorum:
+  description: The quorum arithmetic of a role change or a manager removal.
+  returned: when the task promotes, demotes or removes a manager
+  type: str
+  sample: "promoting node2: 1 -> 2 managers, 2 reachable, majority 2: quorum kept, fault tolerance stays 0"
+diff:
+  description: Labels, availability and role before and after (with O(state=absent), after is empty).
+  returned: in diff mode
+  type: dict
+  sample: {before: {labels: {}, availability: active, role: worker}, after: {labels: {tier: db}, availability: active, role: worker}}
+"""
+
+import copy
+import json
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+    EngineError,
+    ENGINE_REQUIRED_TOGETHER,
+    client_from_module,
+    engine_argument_spec,
+)
+from ansible_collections.crane.swarm.plugins.module_utils.quorum import (
+    managers_from_nodes,
+    plan_manager_change,
+)
+
+POLL_SECONDS = 1.0
+
+
+class SpecError(ValueError):
+    """A requested change cannot be expressed; the message names the option and the fix."""
+
+
+def _label_value(name, value):
+    if value is None:
+        return ''
+    if isinstance(value, bool):
+        raise SpecError('labels.%s is the boolean %s; node label values are strings: quote it (%s: "%s")'
+                        % (name, value, name, str(value).lower()))
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise SpecError('labels.%s must be a string, not %s; write the value as a quoted string'
+                    % (name, type(value).__name__))
+
+
+def spec_view(spec):
+    """The user-facing part of a NodeSpec: labels, availability, role."""
+    spec = spec or {}
+    return {
+        'labels': dict(spec.get('Labels') or {}),
+        'availability': spec.get('Availability'),
+        'role': spec.get('Role'),
+    }
+
+
+def plan_node_spec(current_spec, labels=None, labels_state='merge', labels_to_remove=None,
+                   availability=None, role=None):
+    """Apply the requested changes to a NodeSpec without touching anything.
+
+    current_spec: the node's Spec as the Engine returns it (Name, Labels, Role, Availability).
+    Returns a dict: spec (the complete new NodeSpec to send), changes (list of str),
+    before and after (spec_view() of the current and the new spec), changed (bool).
+    Raises SpecError when the request contradicts itself.
+    """
+    if labels_state not in ('merge', 'replace'):
+        raise SpecError('labels_state must be merge or replace, not %r' % (labels_state,))
+    labels_to_remove = list(labels_to_remove or [])
+    wanted = None
+    if labels is not None:
+        if not isinstance(labels, dict):
+            raise SpecError('labels must be a mapping of label name to value')
+        wanted = dict((str(name), _label_value(name, value)) for name, value in labels.items())
+        both = sorted(set(wanted) & set(labels_to_remove))
+        if both:
+            raise SpecError('labels_to_remove: %s also set in labels; keep each label name in only one of '
+                            'labels and labels_to_remove' % ', '.join(both))
+
+    new_spec = copy.deepcopy(current_spec or {})
+    current_labels = dict(new_spec.get('Labels') or {})
+    new_labels = dict(current_labels)
+    if wanted is not None:
+        if labels_state == 'replace':
+            new_labels = dict(wanted)
+        else:
+            new_labels.update(wanted)
+    for name in labels_to_remove:
+        new_labels.pop(name, None)
+
+    changes = []
+    for name in sorted(set(current_labels) | set(new_labels)):
+        if name not in new_labels:
+            changes.append('labels.%s removed (was: %s)' % (name, current_labels[name]))
+        elif name not in current_labels:
+            changes.append('labels.%s added: %s' % (name, new_labels[name]))
+        elif current_labels[name] != new_labels[name]:
+            changes.append('labels.%s: %s -> %s' % (name, current_labels[name], new_labels[name]))
+    new_spec['Labels'] = new_labels
+
+    if availability is not None and new_spec.get('Availability') != availability:
+        changes.append('availability: %s -> %s' % (new_spec.get('Availability'), availability))
+        new_spec['Availability'] = availability
+    if role is not None and new_spec.get('Role') != role:
+        changes.append('role: %s -> %s' % (new_spec.get('Role'), role))
+        new_spec['Role'] = role
+
+    return {
+        'spec': new_spec,
+        'changes': changes,
+        'changed': bool(changes),
+        'before': spec_view(current_spec),
+        'after': spec_view(new_spec),
+    }
+
+
+def node_summary(node):
+    """The node as this module returns it."""
+    spec = node.get('Spec') or {}
+    return {
+        'id': node.get('ID'),
+        'hostname': (node.get('Description') or {}).get('Hostname'),
+        'role': spec.get('Role'),
+        'availability': spec.get('Availability'),
+        'labels': dict(spec.get('Labels') or {}),
+        'state': (node.get('Status') or {}).get('State'),
+    }
+
+
+def find_node(nodes, wanted):
+    """Find one node by ID or hostname.
+
+    Returns (node, None) when found, (None, None) when no node matches, and
+    (None, message) when the hostname is ambiguous.
+    """
+    for node in nodes:
+        if node.get('ID') == wanted:
+            return node, None
+    matches = [node for node in nodes if (node.get('Description') or {}).get('Hostname') == wanted]
+    if len(matches) == 1:
+        return matches[0], None
+    if not matches:
+        return None, None
+    live = [node for node in matches if (node.get('Status') or {}).get('State') != 'down']
+    if len(live) == 1:
+        return live[0], None
+    candidates = live or matches
+    described = ', '.join(
+        '%s (%s, %s)' % (node.get('ID'), (node.get('Spec') or {}).get('Role'), (node.get('Status') or {}).get('State'))
+        for node in candidates)
+    return None, ('node: hostname %s matches %d nodes that are %s: %s; set node to one of these IDs'
+                  % (wanted, len(candidates), 'not down' if live else 'all down', described))
+
+
+class SwarmNode:
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.result = {'changed': False, 'changes': [], 'node': {}}
+
+    # ------------------------------------------------------------------ engine access
+
+    def fail(self, msg, **extra):
+        self.result.update(extra)
+        self.result['msg'] = msg
+        self.module.fail_json(**self.result)
+
+    def call(self, method, path, what, **kwargs):
+        try:
+            return getattr(self.client, method)(path, **kwargs)
+        except EngineError as exc:
+            self.fail('%s failed: %s' % (what, exc))
+
+    def local_swarm(self):
+        info = self.call('get', '/info', 'reading the engine information (GET /info)') or {}
+        swarm = info.get('Swarm') or {}
+        state = swarm.get('LocalNodeState') or 'inactive'
+        if state != 'active' or not swarm.get('ControlAvailable'):
+            why = 'is not in a swarm' if state == 'inactive' else (
+                'is a swarm worker' if state == 'active' else 'is in swarm state %s' % state)
+            self.fail('crane.swarm.swarm_node must run on a swarm manager, but the engine at %s %s; '
+                      'run the task on a manager (for example delegate_to: a manager host)'
+                      % (self.params['docker_host'], why))
+        return swarm
+
+    def nodes(self):
+        return self.call('get', '/nodes', 'listing the swarm nodes (GET /nodes)') or []
+
+    def node(self, node_id):
+        return self.call('get', '/nodes/%s' % node_id, 'reading node %s (GET /nodes/%s)' % (node_id, node_id))
+
+    def update(self, node, spec):
+        node_id = node['ID']
+        version = (node.get('Version') or {}).get('Index')
+        self.call('post', '/nodes/%s/update' % node_id,
+                  'updating node %s (POST /nodes/%s/update)' % (node_id, node_id),
+                  body=spec, params={'version': version})
+
+    # ------------------------------------------------------------------ waiting
+
+    def deadline(self):
+        return time.monotonic() + max(self.params['wait_timeout'], 0)
+
+    def wait_role(self, node_id, role, local_node_id):
+        """Wait until the node is (manager) or is no longer (worker) in the Raft cluster."""
+        deadline = self.deadline()
+        while True:
+            if role == 'worker' and node_id == local_node_id:
+                # This engine demoted itself: it can no longer list nodes, its /info tells.
+                info = self.call('get', '/info', 'reading the engine information (GET /info)') or {}
+                done = not (info.get('Swarm') or {}).get('ControlAvailable')
+            else:
+                try:
+                    node = self.client.get('/nodes/%s' % node_id)
+                except EngineError as exc:
+                    if exc.status == 503 or 'leader' in str(exc):  # leadership is moving; ask again
+                        node = None
+                    else:
+                        self.fail('reading node %s while waiting for its role failed: %s' % (node_id, exc))
+                if node is None:
+                    done = False
+                elif role == 'manager':
+                    done = (node.get('ManagerStatus') or {}).get('Reachability') == 'reachable'
+                else:
+                    done = not node.get('ManagerStatus')
+            if done:
+                return
+            if time.monotonic() >= deadline:
+                self.fail('node %s did not %s the managers within %d seconds (option wait_timeout); the role change '
+                          'was made; check the node with "docker node ls" and its engine log'
+                          % (node_id, 'join' if role == 'manager' else 'leave', self.params['wait_timeout']))
+            time.sleep(POLL_SECONDS)
+
+    def running_tasks(self, node_id):
+        tasks = self.call('get', '/tasks', 'listing the tasks of node %s (GET /tasks)' % node_id,
+                          params={'filters': json.dumps({'node': [node_id], 'desired-state': ['running']})}) or []
+        more = self.call('get', '/tasks', 'listing the tasks of node %s (GET /tasks)' % node_id,
+                         params={'filters': json.dumps({'node': [node_id]})}) or []
+        seen = set(task.get('ID') for task in tasks)
+        tasks.extend(task for task in more
+                     if task.get('ID') not in seen and (task.get('Status') or {}).get('State') == 'running')
+        return tasks
+
+    def wait_drained(self, node_id):
+        deadline = self.deadline()
+        while True:
+            tasks = self.running_tasks(node_id)
+            if not tasks:
+                return
+            if time.monotonic() >= deadline:
+                names = ', '.join(sorted('%s (service %s, %s)' % (task.get('ID'), task.get('ServiceID'),
+                                                                  (task.get('Status') or {}).get('State'))
+                                         for task in tasks))
+                self.fail('node %s is drained but %d task%s still run%s on it after %d seconds (option '
+                          'wait_timeout): %s; raise wait_timeout (tasks stop after their stop grace period) '
+                          'or look at the tasks with "docker node ps"'
+                          % (node_id, len(tasks), '' if len(tasks) == 1 else 's', 's' if len(tasks) == 1 else '',
+                             self.params['wait_timeout'], names))
+            time.sleep(POLL_SECONDS)
+
+    # ------------------------------------------------------------------ quorum
+
+    def check_quorum(self, nodes, change, node):
+        plan = plan_manager_change(managers_from_nodes(nodes), change, node['ID'],
+                                   node_name=(node.get('Description') or {}).get('Hostname'))
+        if plan['affects_managers']:
+            self.result['quorum'] = plan['message']
+        if not plan['ok']:
+            self.fail(plan['message'])
+        if plan['warning']:
+            self.module.warn(plan['warning'])
+        return plan
+
+    # ------------------------------------------------------------------ states
+
+    def target(self, nodes):
+        node, ambiguity = find_node(nodes, self.params['node'])
+        if ambiguity:
+            self.fail(ambiguity)
+        return node
+
+    def present(self):
+        params = self.params
+        local = self.local_swarm()
+        nodes = self.nodes()
+        node = self.target(nodes)
+        if node is None:
+            known = ', '.join(sorted('%s (%s)' % ((n.get('Description') or {}).get('Hostname'), n.get('ID'))
+                                     for n in nodes))
+            self.fail('node: no node %s in this swarm; known nodes: %s; a host joins with crane.swarm.swarm'
+                      % (params['node'], known))
+        self.result['node'] = node_summary(node)
+        try:
+            plan = plan_node_spec(node.get('Spec'), labels=params['labels'], labels_state=params['labels_state'],
+                                  labels_to_remove=params['labels_to_remove'],
+                                  availability=params['availability'], role=params['role'])
+        except SpecError as exc:
+            self.fail(str(exc))
+
+        role_change = plan['before']['role'] != plan['after']['role']
+        if role_change:
+            promote = plan['after']['role'] == 'manager'
+            if promote and (node.get('Status') or {}).get('State') == 'down':
+                self.fail('role: node %s (%s) is down; a down node cannot take a seat among the managers and '
+                          'would count against the quorum once it is back; start its engine first'
+                          % ((node.get('Description') or {}).get('Hostname'), node['ID']))
+            self.check_quorum(nodes, 'promote' if promote else 'demote', node)
+
+        self.result.update(changed=plan['changed'], changes=plan['changes'])
+        if self.module._diff:
+            self.result['diff'] = {'before': plan['before'], 'after': plan['after']}
+
+        summary = node_summary(node)
+        if self.module.check_mode:
+            summary.update(plan['after'])
+            self.result['node'] = summary
+            return
+
+        if plan['changed']:
+            self.update(node, plan['spec'])
+        if params['wait'] and role_change:
+            self.wait_role(node['ID'], plan['after']['role'], local.get('NodeID'))
+        if params['wait'] and params['availability'] == 'drain':
+            self.wait_drained(node['ID'])
+
+        if role_change and plan['after']['role'] == 'worker' and node['ID'] == local.get('NodeID'):
+            summary.update(plan['after'])  # this engine is no manager any more: it cannot read the node back
+        else:
+            summary = node_summary(self.node(node['ID']) or node)
+        self.result['node'] = summary
+
+    def absent(self):
+        params = self.params
+        local = self.local_swarm()
+        nodes = self.nodes()
+        node = self.target(nodes)
+        if node is None:
+            return
+        name = (node.get('Description') or {}).get('Hostname') or node['ID']
+        state = (node.get('Status') or {}).get('State')
+        self.result['node'] = node_summary(node)
+        if node['ID'] == local.get('NodeID'):
+            self.fail('node: %s is the node this task runs on; a manager cannot remove itself; make it leave with '
+                      'crane.swarm.swarm (state=absent) on that host, or run this task on another manager' % name)
+        if state != 'down' and not params['force']:
+            stale = sorted(other['ID'] for other in nodes
+                           if other['ID'] != node['ID'] and (other.get('Status') or {}).get('State') == 'down'
+                           and (other.get('Description') or {}).get('Hostname') == params['node'])
+            hint = ('; to remove an old down entry of the same hostname, set node to its ID (%s)' % ', '.join(stale)
+                    if stale else '')
+            self.fail('node %s (%s) is %s, not down: removing a live node leaves its engine believing it is in the '
+                      'swarm; make the host leave with crane.swarm.swarm (state=absent) first, wait until it shows '
+                      'as down, or set force: true%s' % (name, node['ID'], state, hint))
+
+        is_manager = bool(node.get('ManagerStatus')) or (node.get('Spec') or {}).get('Role') == 'manager'
+        changes = []
+        if is_manager:
+            self.check_quorum(nodes, 'remove', node)
+            changes.append('role: manager -> worker')
+        changes.append('removed from the swarm')
+        self.result.update(changed=True, changes=changes)
+        if self.module._diff:
+            self.result['diff'] = {'before': spec_view(node.get('Spec')), 'after': {}}
+        if self.module.check_mode:
+            return
+
+        if is_manager:
+            spec = copy.deepcopy(node.get('Spec') or {})
+            spec['Role'] = 'worker'
+            if (node.get('Spec') or {}).get('Role') != 'worker':
+                self.update(node, spec)
+            self.wait_role(node['ID'], 'worker', local.get('NodeID'))
+        self.call('delete', '/nodes/%s' % node['ID'], 'removing node %s (DELETE /nodes/%s)' % (name, node['ID']),
+                  params={'force': 'true' if params['force'] else 'false'})
+
+
+def main():
+    argument_spec = engine_argument_spec(
+        node=dict(type='str', required=True),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        labels=dict(type='dict'),
+        labels_state=dict(type='str', choices=['merge', 'replace'], default='merge'),
+        labels_to_remove=dict(type='list', elements='str'),
+        availability=dict(type='str', choices=['active', 'pause', 'drain']),
+        role=dict(type='str', choices=['manager', 'worker']),
+        force=dict(type='bool', default=False),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=120),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_together=ENGINE_REQUIRED_TOGETHER)
+    if module.params['state'] == 'absent':
+        extra = [name for name in ('labels', 'labels_to_remove', 'availability', 'role')
+                 if module.params[name] is not None]
+        if extra:
+            module.fail_json(msg='state=absent removes the node; %s cannot be set with it: drop %s or use '
+                                 'state=present' % (', '.join(extra), 'it' if len(extra) == 1 else 'them'))
+    if module.params['wait_timeout'] < 0:
+        module.fail_json(msg='wait_timeout must be 0 or more seconds, not %d' % module.params['wait_timeout'])
+
+    client = client_from_module(module)
+    manager = SwarmNode(module, client)
+    if module.params['state'] == 'absent':
+        manager.absent()
+    else:
+        manager.present()
+    module.exit_json(**manager.result)
+
+
+if __name__ == '__main__':
+    main()
