@@ -64,7 +64,7 @@ sanity: venv
 build-check: venv
 	rm -rf build/galaxy && mkdir -p build/galaxy
 	$(VENV)/bin/ansible-galaxy collection build --output-path build/galaxy . >/dev/null
-	$(VENV)/bin/ansible-galaxy collection install -p build/galaxy/installed build/galaxy/crane-swarm-*.tar.gz >/dev/null
+	$(VENV)/bin/ansible-galaxy collection install --force -p build/galaxy/installed build/galaxy/crane-swarm-*.tar.gz >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/galaxy/installed $(VENV)/bin/ansible-doc -l crane.swarm | tee build/galaxy/modules.txt
 	test "$$(wc -l < build/galaxy/modules.txt)" -ge 4
 
