@@ -84,14 +84,15 @@ class EngineClient:
             raise EngineError('cannot connect to the Docker Engine at %s: %s' % (docker_host, exc))
         self.docker_host = docker_host
 
-    def request(self, method, path, params=None, body=None, raw=False):
+    def request(self, method, path, params=None, body=None, raw=False, headers=None):
         """Send one API request; return the decoded JSON body (None when empty), or bytes when raw."""
         url = self.api._url(path)
+        extra = dict(headers=headers) if headers else {}
         try:
             if method == 'GET':
-                response = self.api._get(url, params=params)
+                response = self.api._get(url, params=params, **extra)
             elif method == 'POST':
-                response = self.api._post_json(url, data=body if body is not None else {}, params=params)
+                response = self.api._post_json(url, data=body if body is not None else {}, params=params, **extra)
             elif method == 'DELETE':
                 response = self.api._delete(url, params=params)
             else:
@@ -110,15 +111,15 @@ class EngineClient:
             return None
         return response.json()
 
-    def get(self, path, params=None):
-        return self.request('GET', path, params=params)
+    def get(self, path, params=None, headers=None):
+        return self.request('GET', path, params=params, headers=headers)
 
     def get_bytes(self, path, params=None):
         """GET a path whose answer is not JSON (logs, archives)."""
         return self.request('GET', path, params=params, raw=True)
 
-    def post(self, path, body=None, params=None):
-        return self.request('POST', path, params=params, body=body)
+    def post(self, path, body=None, params=None, headers=None):
+        return self.request('POST', path, params=params, body=body, headers=headers)
 
     def delete(self, path, params=None):
         return self.request('DELETE', path, params=params)

@@ -147,17 +147,22 @@ def ansible_environment():
     return env
 
 
-@pytest.fixture
-def run_playbook(sandbox, tmp_path):
-    """Run plays (Python data or YAML text) against the sandbox; return a PlaybookRun."""
-    counter = [0]
+class PlaybookRunner:
+    """Runs plays (Python data or YAML text) against the sandbox; each run gets its own files in `workdir`."""
 
-    def run(plays, check=False, diff=False, extra_vars=None, verbosity=0, expect_failure=False, timeout=900):
-        counter[0] += 1
-        playbook = tmp_path / ('playbook-%d.yml' % counter[0])
-        playbook.write_text(plays if isinstance(plays, str) else yaml.safe_dump(plays, sort_keys=False))
-        record_file = tmp_path / ('record-%d.json' % counter[0])
-        argv = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', sandbox.inventory, str(playbook)]
+    def __init__(self, sandbox, workdir):
+        self.sandbox = sandbox
+        self.workdir = workdir
+        self.count = 0
+
+    def __call__(self, plays, check=False, diff=False, extra_vars=None, verbosity=0, expect_failure=False,
+                 timeout=900):
+        self.count += 1
+        playbook = os.path.join(self.workdir, 'playbook-%d.yml' % self.count)
+        with open(playbook, 'w') as playbook_file:
+            playbook_file.write(plays if isinstance(plays, str) else yaml.safe_dump(plays, sort_keys=False))
+        record_file = os.path.join(self.workdir, 'record-%d.json' % self.count)
+        argv = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', self.sandbox.inventory, playbook]
         if check:
             argv.append('--check')
         if diff:
@@ -167,10 +172,13 @@ def run_playbook(sandbox, tmp_path):
         if verbosity:
             argv.append('-' + 'v' * verbosity)
         env = ansible_environment()
-        env['CRANE_RECORD_FILE'] = str(record_file)
+        env['CRANE_RECORD_FILE'] = record_file
         completed = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    universal_newlines=True, timeout=timeout, check=False)
-        record = json.loads(record_file.read_text()) if record_file.exists() else {}
+        record = {}
+        if os.path.exists(record_file):
+            with open(record_file) as record_handle:
+                record = json.load(record_handle)
         outcome = PlaybookRun(completed, record)
         if expect_failure:
             assert outcome.rc != 0, 'the playbook was expected to fail but passed:\n' + outcome.output[-4000:]
@@ -178,7 +186,11 @@ def run_playbook(sandbox, tmp_path):
             assert outcome.rc == 0, 'the playbook failed (rc %d):\n%s' % (outcome.rc, outcome.output[-6000:])
         return outcome
 
-    return run
+
+@pytest.fixture
+def run_playbook(sandbox, tmp_path):
+    """Run plays (Python data or YAML text) against the sandbox; return a PlaybookRun."""
+    return PlaybookRunner(sandbox, str(tmp_path))
 
 
 FORM_SWARM3 = [
@@ -196,11 +208,10 @@ FORM_SWARM3 = [
 ]
 
 
-@pytest.fixture
-def swarm3(sandbox, run_playbook):
+def form_swarm3(sandbox, runner):
     """A fresh three-node swarm formed with our own module; returns {host: node id}."""
     sandbox.reset_swarm()
-    run_playbook(FORM_SWARM3)
+    runner(FORM_SWARM3)
     node_ids = dict((host, sandbox.swarm_state(host)['NodeID']) for host in sandbox.hosts)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -209,4 +220,16 @@ def swarm3(sandbox, run_playbook):
         if sum(1 for line in states if line.endswith('Ready')) == len(sandbox.hosts):
             break
         time.sleep(0.5)
-    yield node_ids
+    return node_ids
+
+
+@pytest.fixture
+def swarm3(sandbox, run_playbook):
+    """A fresh swarm for a test that changes membership: node1 manager (leader), node2 and node3 workers."""
+    return form_swarm3(sandbox, run_playbook)
+
+
+@pytest.fixture(scope='module')
+def shared_swarm3(sandbox, tmp_path_factory):
+    """One swarm for all tests of a module that leave membership alone (stacks, networks)."""
+    return form_swarm3(sandbox, PlaybookRunner(sandbox, str(tmp_path_factory.mktemp('shared-swarm'))))

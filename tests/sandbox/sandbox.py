@@ -246,6 +246,12 @@ def busybox_tarball():
         bindir = os.path.join(workdir, 'bin')
         os.makedirs(bindir)
         shutil.copy(busybox, os.path.join(bindir, 'busybox'))
+        etc = os.path.join(workdir, 'etc')
+        os.makedirs(etc)
+        with open(os.path.join(etc, 'passwd'), 'w') as passwd:  # users that bundles name (User: nobody)
+            passwd.write('root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
+        with open(os.path.join(etc, 'group'), 'w') as group:
+            group.write('root:x:0:\nnogroup:x:65534:\n')
         applets = run([busybox, '--list']).stdout.decode().split()
         for applet in applets:
             if applet != 'busybox':

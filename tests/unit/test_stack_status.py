@@ -23,9 +23,9 @@ def service(mode, status=None):
 
 
 def task(task_id, slot, node, state, created, desired='running', exit_code=0, err=None):
+    container = {'ContainerID': 'c' + task_id, 'ExitCode': exit_code}
     return {'ID': task_id, 'Slot': slot, 'NodeID': node, 'DesiredState': desired, 'CreatedAt': created,
-            'Status': {'State': state, 'Err': err, 'ContainerStatus': {'ContainerID': 'c' + task_id,
-                                                                         'ExitCode': exit_code}},
+            'Status': {'State': state, 'Err': err, 'ContainerStatus': container},
             'Spec': {'ContainerSpec': {'Image': 'busybox:latest'}}}
 
 

@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller half of crane.swarm.swarm_stack: read, validate, and hand over the bundle.
+
+The bundle file, and the secret and config files it names, live on the
+controller. They are read here, the bundle is validated here with the JSON
+Schema (jsonschema is a controller requirement only), and the module on the
+manager receives plain data. Nothing reaches the manager when the bundle has a
+problem: every problem is reported with its JSON path.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from ansible.errors import AnsibleActionFail, AnsibleFileNotFound
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text, schema_validator
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        if args.get('state', 'present') == 'present':
+            try:
+                bundle, source, base_dir = self._read_bundle(args.pop('src', None), args.get('definition'))
+                problems = check_bundle(bundle, validator=schema_validator())
+                if problems:
+                    result.update(failed=True, changed=False, problems=[str(problem) for problem in problems],
+                                  msg='bundle %s has %d problem(s), nothing was deployed:\n%s' % (
+                                      source, len(problems), '\n'.join(str(problem) for problem in problems)))
+                    return result
+                args['definition'] = bundle
+                args['secret_data'] = self._file_contents(bundle.get('Secrets'), base_dir, 'Secrets')
+                args['config_data'] = self._file_contents(bundle.get('Configs'), base_dir, 'Configs')
+            except (AnsibleActionFail, ImportError, ValueError) as exc:
+                result.update(failed=True, changed=False, msg=to_text(exc))
+                return result
+        result.update(self._execute_module(module_name='crane.swarm.swarm_stack', module_args=args,
+                                           task_vars=task_vars))
+        return result
+
+    def _read_bundle(self, src, definition):
+        """(bundle, where it came from, the folder its File entries are relative to)."""
+        if bool(src) == (definition is not None):
+            raise AnsibleActionFail('give exactly one of src (a bundle file on the controller) and definition')
+        if definition is not None:
+            bundle = definition if isinstance(definition, dict) else load_bundle_text(to_text(definition), 'definition')
+            return bundle, 'definition', self._loader.get_basedir()
+        try:
+            path = self._find_needle('files', src)
+        except AnsibleFileNotFound as exc:
+            raise AnsibleActionFail('src: %s' % to_text(exc))
+        with open(path, 'rb') as bundle_file:
+            text = to_text(bundle_file.read(), errors='surrogate_or_strict')
+        return load_bundle_text(text, path), path, os.path.dirname(path)
+
+    @staticmethod
+    def _file_contents(definitions, base_dir, section):
+        """{logical name: base64 content} of the entries that name a File, read on the controller."""
+        contents = {}
+        for name, definition in (definitions or {}).items():
+            if not isinstance(definition, dict) or not definition.get('File'):
+                continue
+            path = os.path.join(base_dir, os.path.expanduser(definition['File']))
+            try:
+                with open(path, 'rb') as content_file:
+                    contents[name] = base64.b64encode(content_file.read()).decode('ascii')
+            except OSError as exc:
+                raise AnsibleActionFail('$.%s.%s.File: cannot read %s on the controller: %s'
+                                        % (section, name, path, exc.strerror))
+        return contents

@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decisions of a stack deployment on plain data: what to create, update, remove, and when it converged.
+
+stack_spec.py says what the stack should be; this module lines that up with
+what the engine has (lists of Engine API objects) without doing any I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+
+from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
+
+DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/'
+FAILED_UPDATE_STATES = ('paused', 'rollback_paused', 'rollback_completed')
+UPDATING_STATES = ('updating', 'rollback_started')
+
+
+def by_name(objects):
+    """Engine objects (services, secrets, configs keyed by Spec.Name; networks by Name) -> {name: object}."""
+    return dict(((item.get('Spec') or {}).get('Name') or item.get('Name'), item) for item in objects)
+
+
+def in_stack(item, stack):
+    labels = (item.get('Spec') or {}).get('Labels') or item.get('Labels') or {}
+    return labels.get(STACK_NAMESPACE_LABEL) == stack
+
+
+def with_object_ids(spec, secret_ids, config_ids):
+    """The spec with SecretID/ConfigID filled from {object name: ID} (placeholders in check mode)."""
+    spec = copy.deepcopy(spec)
+    container = spec['TaskTemplate']['ContainerSpec']
+    for key, name_key, id_key, ids in (('Secrets', 'SecretName', 'SecretID', secret_ids),
+                                       ('Configs', 'ConfigName', 'ConfigID', config_ids)):
+        for reference in container.get(key) or []:
+            reference[id_key] = ids.get(reference[name_key], 'to-be-created:' + reference[name_key])
+    return spec
+
+
+def same_image_pinned(live_image, desired_image):
+    """A live `name:tag@sha256:...` is the desired `name:tag` pinned by digest: no change."""
+    return live_image.startswith(desired_image + '@sha256:') and '@' not in desired_image
+
+
+def carry_swarm_state(live_service, desired_spec):
+    """What an update must carry over from the live service so that it changes only what we mean.
+
+    Ports the bundle left unpublished keep the port the swarm picked (Docker 1.12
+    semantics), and the ForceUpdate counter is kept so no restart is forced.
+    """
+    spec = copy.deepcopy(desired_spec)
+    assigned = dict(((port.get('Protocol', 'tcp'), port.get('TargetPort')), port.get('PublishedPort'))
+                    for port in (live_service.get('Endpoint') or {}).get('Ports') or [])
+    for port in (spec.get('EndpointSpec') or {}).get('Ports') or []:
+        if not port.get('PublishedPort') and port.get('PublishMode', 'ingress') == 'ingress':
+            published = assigned.get((port.get('Protocol', 'tcp'), port.get('TargetPort')))
+            if published:
+                port['PublishedPort'] = published
+    force_update = live_service['Spec'].get('TaskTemplate', {}).get('ForceUpdate')
+    if force_update:
+        spec['TaskTemplate']['ForceUpdate'] = force_update
+    return spec
+
+
+def services_using(services, network_id, network_name):
+    """Names of the services attached to a network (the engine stores IDs, clients may store names)."""
+    users = []
+    for service in services:
+        attachments = service['Spec'].get('TaskTemplate', {}).get('Networks') or service['Spec'].get('Networks') or []
+        if any(attachment.get('Target') in (network_id, network_name) for attachment in attachments):
+            users.append(service['Spec']['Name'])
+    return sorted(users)
+
+
+def convergence(services, desired_names):
+    """Split the desired services into (converged, pending, failed) from GET /services?status=true.
+
+    failed holds (name, message) for updates that paused or rolled back.
+    """
+    converged, pending, failed = [], [], []
+    live = by_name(services)
+    for name in sorted(desired_names):
+        service = live.get(name)
+        if service is None:
+            pending.append(name)
+            continue
+        update = service.get('UpdateStatus') or {}
+        status = service.get('ServiceStatus') or {}
+        if update.get('State') in FAILED_UPDATE_STATES:
+            failed.append((name, '%s: %s' % (update['State'], update.get('Message') or 'no message')))
+        elif update.get('State') in UPDATING_STATES:
+            pending.append(name)
+        elif 'Replicated' in service['Spec'].get('Mode', {}) or 'Global' in service['Spec'].get('Mode', {}):
+            if status.get('RunningTasks', 0) < status.get('DesiredTasks', 0):
+                pending.append(name)
+            else:
+                converged.append(name)
+        else:  # jobs converge by completing, which wait does not follow
+            converged.append(name)
+    return converged, pending, failed
+
+
+def task_errors(tasks, service_ids, limit=3):
+    """{service ID: the most recent error messages of its failed or rejected tasks}."""
+    errors = {}
+    for task in sorted(tasks, key=lambda t: t.get('UpdatedAt') or '', reverse=True):
+        status = task.get('Status') or {}
+        if task.get('ServiceID') in service_ids and status.get('State') in ('failed', 'rejected') and status.get('Err'):
+            messages = errors.setdefault(task['ServiceID'], [])
+            if len(messages) < limit and status['Err'] not in messages:
+                messages.append(status['Err'])
+    return errors
+
+
+def registry_of(image):
+    """The registry host of an image reference, or None for Docker Hub."""
+    first, slash, dummy = image.partition('/')
+    if slash and ('.' in first or ':' in first or first == 'localhost'):
+        return first
+    return None
+
+
+def registry_auth_header(image, docker_config):
+    """X-Registry-Auth for `image` from a docker config.json's `auths`, or None without credentials.
+
+    The header is base64url JSON, as the Engine expects; it carries the manager's
+    credentials to the workers that pull the image (WithRegistryAuth).
+    """
+    registry = registry_of(image)
+    auths = (docker_config or {}).get('auths') or {}
+    keys = [DOCKER_HUB_CONFIG_KEY, 'index.docker.io', 'docker.io'] if registry is None else [
+        registry, 'https://' + registry, 'http://' + registry, 'https://%s/v1/' % registry]
+    for key in keys:
+        entry = auths.get(key)
+        if not entry:
+            continue
+        if entry.get('identitytoken'):
+            auth = {'identitytoken': entry['identitytoken']}
+        elif entry.get('auth'):
+            username, dummy, password = base64.b64decode(entry['auth']).decode('utf-8').partition(':')
+            auth = {'username': username, 'password': password}
+        else:
+            auth = dict((k, entry[k]) for k in ('username', 'password') if k in entry)
+        auth['serveraddress'] = registry or DOCKER_HUB_CONFIG_KEY
+        return base64.urlsafe_b64encode(json.dumps(auth).encode('utf-8')).decode('ascii')
+    return None

@@ -1,0 +1,481 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: swarm_stack
+short_description: Deploy a Docker Swarm stack from an extended DAB bundle through the Engine API
+version_added: 0.1.0
+author: crane.swarm developers (@crane)
+description:
+  - Deploys a stack (services, networks, secrets and configs) described by a Distributed Application
+    Bundle. A plain Docker 1.12 C(.dab) file deploys unchanged and with its meaning; the extended keys
+    express every C(docker service create) option. The bundle format is published as a JSON Schema
+    (C(schemas/crane-bundle.schema.json) in the collection).
+  - The action plugin reads O(src) on the controller, validates the bundle there (every problem is
+    reported with its JSON path before anything is deployed) and reads secret and config files.
+  - Creates or updates exactly the objects that differ, field by field against the live specs;
+    unchanged services get no update call and no task restarts.
+  - Secrets and configs are immutable in a swarm; a new content becomes a new object
+    (C(<stack>_<name>_<digest>)) and the services using it roll to it.
+  - Stacks deployed here are ordinary stacks for the docker CLI (C(docker stack ls), C(ps),
+    C(services), C(rm)), and the other way round.
+extends_documentation_fragment:
+  - crane.swarm.engine
+  - crane.swarm.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Per service and per field, before and after; secret contents are never shown.
+options:
+  name:
+    description: Name of the stack (the C(com.docker.stack.namespace) label and the prefix of object names).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) deploys the bundle. V(absent) removes the stack's services, networks, secrets and
+        configs and waits until the networks are gone, so that an immediate redeploy works.
+    type: str
+    choices: [present, absent]
+    default: present
+  src:
+    description:
+      - Path of the bundle file (JSON or YAML) on the controller, relative to the playbook's C(files)
+        directory or absolute. Exactly one of O(src) and O(definition) with O(state=present).
+    type: path
+  definition:
+    description: The bundle itself, as a mapping (or JSON/YAML text).
+    type: raw
+  secret_data:
+    description:
+      - Base64 contents of the bundle's secrets read from their C(File) on the controller. Filled in by
+        the action plugin; not meant to be set by hand. Never logged.
+    type: dict
+  config_data:
+    description:
+      - Base64 contents of the bundle's configs read from their C(File) on the controller. Filled in by
+        the action plugin; not meant to be set by hand.
+    type: dict
+  prune:
+    description: Remove services of the stack that the bundle no longer has.
+    type: bool
+    default: false
+  resolve_image:
+    description:
+      - V(never) deploys image references as written (pin them by digest, C(name@sha256:...), to run the
+        same image on every node).
+      - V(always) asks the registry for the digest of every tag and pins it; V(changed) only for services
+        being created or updated. When no registry answers, the tag is kept (the image may be local) and a
+        warning says so; resolution never fails a deployment.
+    type: str
+    choices: [always, changed, never]
+    default: never
+  wait:
+    description:
+      - Wait until every service has converged (its tasks running, rolling updates done). A paused or
+        rolled back update fails the task with each failed task's error.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for convergence, and for networks to disappear with O(state=absent).
+    type: int
+    default: 300
+notes:
+  - Run it against a manager.
+  - Registry credentials for C(WithRegistryAuth) services come from the manager's docker
+    C(config.json) (C(auths)); they are sent to the engine and never printed.
+seealso:
+  - module: crane.swarm.swarm_stack_info
+  - module: crane.swarm.swarm_network
+"""
+
+EXAMPLES = r"""
+- name: Deploy a stack from a bundle on the controller
+  crane.swarm.swarm_stack:
+    name: shop
+    src: bundles/shop.dab
+    prune: true
+
+- name: Deploy an inline bundle
+  crane.swarm.swarm_stack:
+    name: hello
+    definition:
+      Version: "0.1"
+      Services:
+        web:
+          Image: busybox@sha256:7edf5efe6b86dbf01ccc3c76b32a37a8e23b84e6bad81ce8ae8c221fa456fda8
+          Command: [httpd, -f, -p, "8080"]
+          Replicas: 2
+          UpdateConfig: {Parallelism: 1, Delay: 10s, FailureAction: rollback}
+
+- name: Remove the stack (its networks are gone when this returns)
+  crane.swarm.swarm_stack:
+    name: hello
+    state: absent
+"""
+
+RETURN = r"""
+services:
+  description: What happened to the stack's services.
+  returned: always
+  type: dict
+  contains:
+    created:
+      description: Services created.
+      type: list
+      elements: str
+    updated:
+      description: Services updated, with the fields that changed.
+      type: dict
+    removed:
+      description: Services removed.
+      type: list
+      elements: str
+    unchanged:
+      description: Services left untouched.
+      type: list
+      elements: str
+networks:
+  description: Networks created (C(created)) and removed (C(removed)).
+  returned: always
+  type: dict
+secrets:
+  description: Secret objects created and removed (names only).
+  returned: always
+  type: dict
+configs:
+  description: Config objects created and removed.
+  returned: always
+  type: dict
+converged:
+  description: Whether every service converged (with O(wait=true)).
+  returned: when O(state=present)
+  type: bool
+"""
+
+import json
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+    ENGINE_REQUIRED_TOGETHER, EngineError, client_from_module, engine_argument_spec)
+from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import (
+    by_name, carry_swarm_state, convergence, in_stack, registry_auth_header, same_image_pinned, services_using,
+    task_errors, with_object_ids)
+from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
+    desired_stack, diff_for_display, network_changes, service_changes)
+from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
+
+POLL_INTERVAL = 1.0
+
+
+class StackDeployment:
+    """The I/O around the pure core: read the live stack, apply the differences, wait, report."""
+
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.stack = module.params['name']
+        self.check_mode = module.check_mode
+        self.changed = False
+        self.report = dict(services=dict(created=[], updated={}, removed=[], unchanged=[]),
+                           networks=dict(created=[], removed=[]), secrets=dict(created=[], removed=[]),
+                           configs=dict(created=[], removed=[]))
+        self.changes_by_service = {}
+        self._docker_config = None
+
+    def fail(self, msg, **extra):
+        self.module.fail_json(msg=msg, changed=self.changed, **dict(self.report, **extra))
+
+    def stack_filter(self):
+        return dict(filters=json.dumps({'label': ['%s=%s' % (STACK_NAMESPACE_LABEL, self.stack)]}))
+
+    # -- reading: four list calls whatever the stack's size
+
+    def read_live(self):
+        self.services = self.client.get('/services', params=self.stack_filter())
+        self.networks = self.client.get('/networks')
+        self.secrets = self.client.get('/secrets')
+        self.configs = self.client.get('/configs')
+
+    # -- networks, secrets, configs
+
+    def ensure_networks(self, desired):
+        live = by_name(self.networks)
+        for name in desired['external_networks']:
+            if name not in live:
+                self.fail('external network %r does not exist; create it first (crane.swarm.swarm_network)' % name)
+        for name, body in sorted(desired['networks'].items()):
+            network = live.get(name)
+            if network is None:
+                self.mark_changed()
+                self.report['networks']['created'].append(name)
+                if not self.check_mode:
+                    self.client.post('/networks/create', body)
+                continue
+            dummy, immutable = network_changes(network, body)
+            if immutable:
+                users = services_using(self.services, network['Id'], name)
+                self.fail('network %s differs in %s, which a Docker network cannot change; services using it: %s. '
+                          'Remove the stack (state=absent) or those services, then deploy again.'
+                          % (name, ', '.join('%s (%r -> %r)' % change for change in immutable),
+                             ', '.join(users) or 'none'))
+
+    def ensure_objects(self, kind, desired_objects, externals, live_objects):
+        """Create missing secret/config versions; return {object name: ID}."""
+        live = by_name(live_objects)
+        ids = dict((name, item['ID']) for name, item in live.items())
+        for name in externals:
+            if name not in live:
+                self.fail('external %s %r does not exist; create it first' % (kind, name))
+        for logical, item in sorted(desired_objects.items()):
+            if item['name'] in live:
+                continue
+            self.mark_changed()
+            self.report[kind + 's']['created'].append(item['name'])
+            if not self.check_mode:
+                created = self.client.post('/%ss/create' % kind, item['spec'])
+                ids[item['name']] = created['ID']
+        return ids
+
+    # -- services
+
+    def network_names(self):
+        return dict((network['Id'], network['Name']) for network in self.networks)
+
+    def registry_headers(self, image, wanted):
+        if not wanted:
+            return None
+        if self._docker_config is None:
+            config_dir = os.environ.get('DOCKER_CONFIG') or os.path.join(os.environ.get('HOME', '/root'), '.docker')
+            path = os.path.join(config_dir, 'config.json')
+            try:
+                with open(path) as config_file:
+                    self._docker_config = json.load(config_file)
+            except (OSError, ValueError):
+                self._docker_config = {}
+        header = registry_auth_header(image, self._docker_config)
+        if header is None:
+            self.module.warn('WithRegistryAuth: no credentials for the registry of %s in the manager\'s docker '
+                             'config.json; workers pull it without credentials' % image)
+            return None
+        return {'X-Registry-Auth': header}
+
+    def resolved_image(self, image, headers):
+        """image pinned to the registry's digest, or image unchanged when no registry answers."""
+        if '@' in image:
+            return image
+        try:
+            answer = self.client.get('/distribution/%s/json' % image, headers=headers)
+            return '%s@%s' % (image, answer['Descriptor']['digest'])
+        except (EngineError, KeyError, TypeError) as exc:
+            self.module.warn('resolve_image: kept %s as written, its digest is unknown (%s)' % (image, exc))
+            return image
+
+    def deploy_service(self, name, wanted, live, ids):
+        spec = with_object_ids(wanted['spec'], *ids)
+        container = spec['TaskTemplate']['ContainerSpec']
+        headers = self.registry_headers(container['Image'], wanted['registry_auth'])
+        if self.params['resolve_image'] == 'always':
+            container['Image'] = self.resolved_image(container['Image'], headers)
+        if live is None:
+            self.mark_changed()
+            self.report['services']['created'].append(name)
+            self.changes_by_service[name] = [('service', None, 'created')]
+            if self.params['resolve_image'] == 'changed':
+                container['Image'] = self.resolved_image(container['Image'], headers)
+            if not self.check_mode:
+                self.client.post('/services/create', spec, headers=headers)
+            return
+        live_image = live['Spec']['TaskTemplate']['ContainerSpec'].get('Image', '')
+        if same_image_pinned(live_image, container['Image']):
+            container['Image'] = live_image
+        changes = service_changes(live['Spec'], spec, self.network_names())
+        if not changes:
+            self.report['services']['unchanged'].append(name)
+            return
+        self.mark_changed()
+        self.report['services']['updated'][name] = [path for path, dummy, dummy2 in changes]
+        self.changes_by_service[name] = changes
+        if self.params['resolve_image'] == 'changed':
+            container['Image'] = self.resolved_image(container['Image'], headers)
+        if not self.check_mode:
+            self.client.post('/services/%s/update' % live['ID'], carry_swarm_state(live, spec),
+                             params=dict(version=live['Version']['Index']), headers=headers)
+
+    def prune_services(self, desired_names):
+        for name, service in sorted(by_name(self.services).items()):
+            if name not in desired_names:
+                self.remove_service(name, service)
+
+    def remove_service(self, name, service):
+        self.mark_changed()
+        self.report['services']['removed'].append(name)
+        self.changes_by_service[name] = [('service', 'present', None)]
+        if not self.check_mode:
+            self.client.delete('/services/%s' % service['ID'])
+
+    def remove_unused_objects(self, kind, keep_names, live_objects):
+        """Drop the stack's old secret/config versions no service refers to any more."""
+        for name, item in sorted(by_name(live_objects).items()):
+            if name in keep_names or not in_stack(item, self.stack):
+                continue
+            if self.check_mode:
+                continue
+            try:
+                self.client.delete('/%ss/%s' % (kind, item['ID']))
+                self.report[kind + 's']['removed'].append(name)
+            except EngineError:
+                pass  # still used by a service of another stack or a task being replaced: kept for now
+
+    def mark_changed(self):
+        self.changed = True
+
+    # -- waiting
+
+    def wait_converged(self, desired_names):
+        deadline = time.time() + self.params['wait_timeout']
+        while True:
+            services = self.client.get('/services', params=dict(self.stack_filter(), status='true'))
+            dummy, pending, failed = convergence(services, desired_names)
+            if failed or not pending or time.time() > deadline:
+                break
+            time.sleep(POLL_INTERVAL)
+        if not failed and not pending:
+            return True
+        ids = dict((service['ID'], service['Spec']['Name']) for service in services
+                   if service['Spec']['Name'] in set(pending) | set(name for name, dummy in failed))
+        tasks = self.client.get('/tasks', params=dict(filters=json.dumps({'service': list(ids)}))) if ids else []
+        errors = dict((ids[service_id], messages) for service_id, messages in task_errors(tasks, ids).items())
+        details = ['%s: %s%s' % (name, message, ' (tasks: %s)' % '; '.join(errors[name]) if errors.get(name) else '')
+                   for name, message in failed]
+        details += ['%s did not converge within %d s%s' % (
+            name, self.params['wait_timeout'], ' (tasks: %s)' % '; '.join(errors[name]) if errors.get(name) else '')
+            for name in pending]
+        self.fail('stack %s did not converge: %s' % (self.stack, ' | '.join(details)),
+                  converged=False, task_errors=errors, diff=diff_for_display(self.changes_by_service))
+        return False
+
+    # -- states
+
+    def present(self):
+        try:
+            desired = desired_stack(self.stack, self.params['definition'], self.params['secret_data'],
+                                    self.params['config_data'])
+        except ValueError as exc:
+            self.fail(str(exc))
+        self.read_live()
+        self.ensure_networks(desired)
+        secret_ids = self.ensure_objects('secret', desired['secrets'], desired['external_secrets'], self.secrets)
+        config_ids = self.ensure_objects('config', desired['configs'], desired['external_configs'], self.configs)
+        live_services = by_name(self.services)
+        for name, wanted in sorted(desired['services'].items()):
+            self.deploy_service(name, wanted, live_services.get(name), (secret_ids, config_ids))
+        if self.params['prune']:
+            self.prune_services(desired['services'])
+        self.remove_unused_objects('secret', set(item['name'] for item in desired['secrets'].values()), self.secrets)
+        self.remove_unused_objects('config', set(item['name'] for item in desired['configs'].values()), self.configs)
+        converged = True
+        if self.params['wait'] and not self.check_mode:
+            converged = self.wait_converged(desired['services'])
+        return dict(converged=converged)
+
+    def absent(self):
+        self.read_live()
+        for name, service in sorted(by_name(self.services).items()):
+            self.remove_service(name, service)
+        stack_networks = [network for network in self.networks if in_stack(network, self.stack)]
+        for network in stack_networks:
+            self.mark_changed()
+            self.report['networks']['removed'].append(network['Name'])
+            if not self.check_mode:
+                self.remove_network_when_free(network)
+        for kind, objects in (('secret', self.secrets), ('config', self.configs)):
+            for name, item in sorted(by_name(objects).items()):
+                if in_stack(item, self.stack):
+                    self.mark_changed()
+                    self.report[kind + 's']['removed'].append(name)
+                    if not self.check_mode:
+                        self.client.delete('/%ss/%s' % (kind, item['ID']))
+        return {}
+
+    def remove_network_when_free(self, network):
+        """Delete a network as soon as its endpoints are gone, then wait until the engine forgot it.
+
+        Right after its services are removed, their tasks still hold endpoints on the
+        network: the docker CLI fails there; we retry until wait_timeout.
+        """
+        deadline = time.time() + self.params['wait_timeout']
+        while True:
+            try:
+                self.client.delete('/networks/%s' % network['Id'])
+                break
+            except EngineError as exc:
+                if exc.status == 404:
+                    break
+                if time.time() > deadline:
+                    self.fail('network %s is still in use after %d s: %s' % (
+                        network['Name'], self.params['wait_timeout'], exc))
+                time.sleep(POLL_INTERVAL)
+        while time.time() <= deadline:
+            try:
+                self.client.get('/networks/%s' % network['Id'])
+            except EngineError as exc:
+                if exc.status == 404:
+                    return
+                raise
+            time.sleep(POLL_INTERVAL)
+        self.fail('network %s was removed but still exists after %d s' % (network['Name'], self.params['wait_timeout']))
+
+    def run(self):
+        extra = self.present() if self.params['state'] == 'present' else self.absent()
+        result = dict(changed=self.changed, **self.report)
+        result.update(extra)
+        if self.module._diff:
+            result['diff'] = diff_for_display(self.changes_by_service)
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=engine_argument_spec(
+            name=dict(type='str', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            src=dict(type='path'),
+            definition=dict(type='raw'),
+            secret_data=dict(type='dict', no_log=True),
+            config_data=dict(type='dict'),
+            prune=dict(type='bool', default=False),
+            resolve_image=dict(type='str', default='never', choices=['always', 'changed', 'never']),
+            wait=dict(type='bool', default=True),
+            wait_timeout=dict(type='int', default=300),
+        ),
+        supports_check_mode=True,
+        required_together=ENGINE_REQUIRED_TOGETHER,
+        mutually_exclusive=[('src', 'definition')],
+    )
+    if module.params['state'] == 'present':
+        if module.params['src']:
+            module.fail_json(msg='src is read on the controller by the action plugin crane.swarm.swarm_stack; '
+                                 'call the module by that name (not through a renamed copy), or pass definition')
+        if not isinstance(module.params['definition'], dict):
+            module.fail_json(msg='definition must be the bundle as a mapping (state=present needs src or definition)')
+    client = client_from_module(module)
+    try:
+        result = StackDeployment(module, client).run()
+    except EngineError as exc:
+        module.fail_json(msg='Docker Engine API error: %s' % exc)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

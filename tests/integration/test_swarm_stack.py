@@ -1,0 +1,229 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""crane.swarm.swarm_stack and swarm_stack_info on a real three-node swarm."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from urllib.parse import quote
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUNDLES = os.path.join(os.path.dirname(HERE), 'unit', 'bundles')
+PLAIN_DAB = os.path.join(BUNDLES, 'good', 'plain-1.12.dab')
+
+
+def deploy(stack, task='deploy', **options):
+    options.setdefault('wait_timeout', 120)
+    return {'hosts': 'node1', 'gather_facts': False,
+            'tasks': [{'name': task, 'crane.swarm.swarm_stack': dict(name=stack, **options)}]}
+
+
+def remove(stack, task='remove'):
+    return {'hosts': 'node1', 'gather_facts': False,
+            'tasks': [{'name': task, 'crane.swarm.swarm_stack': {'name': stack, 'state': 'absent'}}]}
+
+
+def service(image='busybox:latest', **extra):
+    spec = {'Image': image, 'Command': ['sleep'], 'Args': ['3600']}
+    spec.update(extra)
+    return spec
+
+
+def bundle(**services):
+    return {'Version': '0.1', 'Services': services}
+
+
+def inspect(sandbox, name):
+    return sandbox.docker_json('node1', 'service', 'inspect', name)[0]
+
+
+def versions(sandbox, *names):
+    return dict((name, inspect(sandbox, name)['Version']['Index']) for name in names)
+
+
+def stack_services(sandbox, stack):
+    out = sandbox.docker('node1', 'stack', 'services', stack, '--format', '{{.Name}} {{.Replicas}}').stdout
+    return dict(line.split() for line in out.splitlines())
+
+
+@pytest.fixture
+def stack_swarm(sandbox, shared_swarm3):
+    yield shared_swarm3
+    for name in sandbox.docker('node1', 'stack', 'ls', '--format', '{{.Name}}', check=False).stdout.split():
+        sandbox.docker('node1', 'stack', 'rm', name, check=False)
+
+
+def test_plain_dab_deploys_with_docker_1_12_meaning(sandbox, stack_swarm, run_playbook):
+    run = run_playbook([deploy('plain', src=PLAIN_DAB)], diff=True)
+    assert sorted(run.result('deploy', 'node1')['services']['created']) == ['plain_web', 'plain_worker']
+    web = inspect(sandbox, 'plain_web')
+    spec = web['Spec']
+    container = spec['TaskTemplate']['ContainerSpec']
+    assert spec['Labels'] == {'com.docker.stack.namespace': 'plain', 'tier': 'front'}
+    assert container['Labels'] == {'com.docker.stack.namespace': 'plain'}
+    assert container['Command'] == ['httpd'] and container['Args'] == ['-f', '-p', '8000', '-h', '/tmp']
+    assert container['Dir'] == '/tmp' and container['User'] == 'nobody'
+    assert container['Env'] == ['GREETING=hello', 'COLOUR=blue']
+    network = sandbox.docker_json('node1', 'network', 'inspect', 'plain_front')[0]
+    assert network['Driver'] == 'overlay' and network['Labels'] == {'com.docker.stack.namespace': 'plain'}
+    assert spec['TaskTemplate']['Networks'] == [{'Target': network['Id'], 'Aliases': ['web']}]
+    published = web['Endpoint']['Ports'][0]
+    assert published['TargetPort'] == 8000 and published['PublishedPort'] >= 30000  # chosen by the swarm
+    assert stack_services(sandbox, 'plain') == {'plain_web': '1/1', 'plain_worker': '1/1'}
+
+    before = versions(sandbox, 'plain_web', 'plain_worker')
+    again = run_playbook([deploy('plain', src=PLAIN_DAB)])
+    assert again.changed == 0
+    assert versions(sandbox, 'plain_web', 'plain_worker') == before  # no update call was issued
+
+
+def test_one_changed_service_is_the_only_one_updated(sandbox, stack_swarm, run_playbook):
+    first = bundle(a=service(Env=['X=1']), b=service(Env=['Y=1']))
+    run_playbook([deploy('shop', definition=first)])
+    before = versions(sandbox, 'shop_a', 'shop_b')
+    second = bundle(a=service(Env=['X=2']), b=service(Env=['Y=1']))
+    checked = run_playbook([deploy('shop', definition=second)], check=True, diff=True)
+    assert checked.changed == 1
+    assert 'X=2' in checked.output and versions(sandbox, 'shop_a', 'shop_b') == before
+    run = run_playbook([deploy('shop', definition=second)], diff=True)
+    result = run.result('deploy', 'node1')
+    assert list(result['services']['updated']) == ['shop_a']
+    assert result['services']['unchanged'] == ['shop_b']
+    after = versions(sandbox, 'shop_a', 'shop_b')
+    assert after['shop_b'] == before['shop_b'] and after['shop_a'] > before['shop_a']
+    assert inspect(sandbox, 'shop_a')['Spec']['TaskTemplate']['ContainerSpec']['Env'] == ['X=2']
+
+
+def test_check_mode_leaves_the_cluster_untouched(sandbox, stack_swarm, run_playbook):
+    definition = {'Version': '0.1', 'Networks': {'net': {}}, 'Secrets': {'s': {'Content': 'x'}},
+                  'Services': {'a': service(Networks=['net'], Secrets=['s'])}}
+    run = run_playbook([deploy('ghost', definition=definition)], check=True)
+    result = run.result('deploy', 'node1')
+    assert result['changed'] and result['services']['created'] == ['ghost_a']
+    assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
+    assert 'ghost_net' not in sandbox.docker('node1', 'network', 'ls').stdout
+    assert sandbox.docker('node1', 'secret', 'ls', '-q').stdout.strip() == ''
+
+
+def test_rolling_update_proceeds_in_waves(sandbox, stack_swarm, run_playbook):
+    update = {'Parallelism': 2, 'Delay': '5s', 'Monitor': '1s', 'Order': 'stop-first'}
+    run_playbook([deploy('roll', definition=bundle(app=service(Replicas=6, Env=['V=1'], UpdateConfig=update)))])
+    run_playbook([deploy('roll', definition=bundle(app=service(Replicas=6, Env=['V=2'], UpdateConfig=update)))])
+    tasks = sandbox.api('node1', '/tasks?filters=' + quote(json.dumps({'service': ['roll_app']})))
+    new = sorted(task['CreatedAt'] for task in tasks
+                 if 'V=2' in task['Spec']['ContainerSpec'].get('Env', []))
+    assert len(new) == 6
+    starts = [time_of(stamp) for stamp in new]
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
+    waves = 1 + sum(1 for gap in gaps if gap > 4)  # tasks of one wave start together; waves are >= 5 s apart
+    assert waves == 3, 'task creation times %s' % new
+
+
+def time_of(stamp):
+    clock = stamp.rstrip('Z').split('T')[1]
+    hours, minutes, seconds = clock.split(':')
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds[:9])
+
+
+def test_broken_image_rolls_back_and_is_reported(sandbox, stack_swarm, run_playbook):
+    update = {'Parallelism': 1, 'FailureAction': 'rollback', 'Monitor': '3s', 'MaxFailureRatio': 0}
+    good = bundle(app=service(Replicas=2, UpdateConfig=update))
+    run_playbook([deploy('rb', definition=good)])
+    broken = bundle(app=service(image='crane-missing-image:1', Replicas=2, UpdateConfig=update))
+    run = run_playbook([deploy('rb', definition=broken)], expect_failure=True)
+    result = run.result('deploy', 'node1')
+    assert 'rollback' in result['msg'] and 'rb_app' in result['msg'], result['msg']
+    assert result['task_errors']['rb_app'], result
+    live = inspect(sandbox, 'rb_app')
+    assert live['UpdateStatus']['State'] == 'rollback_completed'
+    assert live['Spec']['TaskTemplate']['ContainerSpec']['Image'] == 'busybox:latest'
+
+
+def test_global_mode_runs_one_task_per_node(sandbox, stack_swarm, run_playbook):
+    run_playbook([deploy('agents', definition=bundle(agent=service(Mode={'Global': {}})))])
+    nodes = sandbox.docker('node1', 'service', 'ps', 'agents_agent', '--filter', 'desired-state=running',
+                           '--format', '{{.Node}}').stdout.split()
+    assert sorted(nodes) == ['node1', 'node2', 'node3']
+
+
+def test_secret_content_change_rolls_the_service(sandbox, stack_swarm, run_playbook):
+    def with_secret(content):
+        return {'Version': '0.1', 'Secrets': {'token': {'Content': content}},
+                'Services': {'app': service(Secrets=['token'], Command=['sh', '-c'],
+                                            Args=['cat /run/secrets/token; echo; sleep 3600'])}}
+    first = run_playbook([deploy('sec', definition=with_secret('one'))], verbosity=3)
+    assert 'one' not in [line.strip() for line in first.output.splitlines()]
+    old = sandbox.docker('node1', 'secret', 'ls', '--format', '{{.Name}}').stdout.split()
+    run = run_playbook([deploy('sec', definition=with_secret('two'))], diff=True)
+    result = run.result('deploy', 'node1')
+    assert list(result['services']['updated']) == ['sec_app']
+    new = sandbox.docker('node1', 'secret', 'ls', '--format', '{{.Name}}').stdout.split()
+    assert len(old) == 1 and len(new) == 1 and old != new  # a new version; the old one removed
+    reference = inspect(sandbox, 'sec_app')['Spec']['TaskTemplate']['ContainerSpec']['Secrets'][0]
+    assert reference['SecretName'] == new[0] and reference['File']['Name'] == 'token'
+    logs = sandbox.docker('node1', 'service', 'logs', '--raw', 'sec_app').stdout
+    deadline = time.time() + 30
+    while 'two' not in logs and time.time() < deadline:
+        time.sleep(1)
+        logs = sandbox.docker('node1', 'service', 'logs', '--raw', 'sec_app').stdout
+    assert 'two' in logs
+
+
+def test_prune_removes_services_no_longer_in_the_bundle(sandbox, stack_swarm, run_playbook):
+    run_playbook([deploy('pr', definition=bundle(a=service(), b=service()))])
+    kept = run_playbook([deploy('pr', definition=bundle(a=service()))])
+    assert kept.changed == 0 and sorted(stack_services(sandbox, 'pr')) == ['pr_a', 'pr_b']
+    pruned = run_playbook([deploy('pr', definition=bundle(a=service()), prune=True)])
+    assert pruned.result('deploy', 'node1')['services']['removed'] == ['pr_b']
+    assert sorted(stack_services(sandbox, 'pr')) == ['pr_a']
+
+
+def test_absent_then_immediate_redeploy(sandbox, stack_swarm, run_playbook):
+    definition = {'Version': '0.1', 'Networks': {'net': {}},
+                  'Services': {'a': service(Networks=['net'], Replicas=3)}}
+    plays = [deploy('re', task='up', definition=definition), remove('re', task='down'),
+             deploy('re', task='up again', definition=definition)]
+    run = run_playbook(plays)
+    assert run.result('down', 'node1')['networks']['removed'] == ['re_net']
+    assert run.result('up again', 'node1')['networks']['created'] == ['re_net']
+    assert stack_services(sandbox, 're') == {'re_a': '3/3'}
+    gone = run_playbook([remove('re'), remove('re')])
+    assert gone.stats['node1']['changed'] == 1
+
+
+def test_docker_cli_lists_and_removes_our_stacks(sandbox, stack_swarm, run_playbook):
+    run_playbook([deploy('cli', definition=bundle(a=service()))])
+    assert 'cli' in sandbox.docker('node1', 'stack', 'ls', '--format', '{{.Name}}').stdout.split()
+    assert 'cli_a' in sandbox.docker('node1', 'stack', 'ps', 'cli', '--format', '{{.Name}}').stdout
+    sandbox.docker('node1', 'stack', 'rm', 'cli')
+    assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
+
+
+def test_bad_bundle_fails_before_anything_is_deployed(sandbox, stack_swarm, run_playbook):
+    broken = bundle(a=service(Replicas=2, Mode={'Global': {}}), b={'Imag': 'busybox:latest'})
+    run = run_playbook([deploy('bad', definition=broken)], expect_failure=True)
+    message = run.result('deploy', 'node1')['msg']
+    assert '$.Services.b' in message and 'Image' in message, message
+    assert '$.Services.a' in message, message
+    assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
+
+
+def test_stack_info_groups_tasks_by_slot_with_logs(sandbox, stack_swarm, run_playbook):
+    crashing = service(Command=['sh', '-c'], Args=['echo run-$RANDOM; sleep 1; exit 3'], Replicas=2,
+                       RestartPolicy={'Condition': 'on-failure', 'Delay': '1s', 'MaxAttempts': 2})
+    run_playbook([deploy('jobs', definition=bundle(crash=crashing), wait=False)])
+    time.sleep(12)
+    run = run_playbook([{'hosts': 'node1', 'gather_facts': False, 'tasks': [
+        {'name': 'info', 'crane.swarm.swarm_stack_info': {'name': 'jobs', 'logs': True}}]}])
+    services = run.result('info', 'node1')['services']
+    assert [s['name'] for s in services] == ['jobs_crash']
+    slots = services[0]['slots']
+    assert sorted(slot['slot'] for slot in slots) == [1, 2]
+    for slot in slots:
+        assert len(slot['tasks']) == 3  # the first run and two restarts
+        assert all(task['exit_code'] == 3 for task in slot['tasks'])
+        assert sum(1 for line in slot['logs'] if 'run-' in line) == 3
