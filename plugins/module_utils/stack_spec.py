@@ -516,12 +516,20 @@ def _sort_sets(template, container):
         references = [dict((field, value) for field, value in reference.items() if field != id_key)
                       for reference in container.get(key) or []]
         container[key] = sorted(references, key=lambda reference: (str(reference.get(name_key)), str(reference.get('File'))))
-    container['Mounts'] = sorted(container.get('Mounts') or [], key=lambda entry: str(entry.get('Target')))
+    container['Mounts'] = sorted((_comparable_mount(entry) for entry in container.get('Mounts') or []),
+                                 key=lambda entry: str(entry.get('Target')))
     for key in ('CapabilityAdd', 'CapabilityDrop'):
         container[key] = sorted(container.get(key) or [])
     placement_spec = template.get('Placement') or {}
     if placement_spec.get('Constraints'):
         placement_spec['Constraints'] = sorted(placement_spec['Constraints'])
+
+
+def _comparable_mount(entry):
+    # The engine stores "consistent" as the default consistency and shows neither.
+    if entry.get('Consistency') in ('consistent', 'default'):
+        entry = dict((key, value) for key, value in entry.items() if key != 'Consistency')
+    return entry
 
 
 def _without_empties(value, path):

@@ -192,6 +192,7 @@ class StackDeployment:
                            configs=dict(created=[], removed=[]))
         self.changes_by_service = {}
         self._docker_config = None
+        self._network_names = None
 
     def fail(self, msg, **extra):
         self.module.fail_json(msg=msg, changed=self.changed, **dict(self.report, **extra))
@@ -249,8 +250,22 @@ class StackDeployment:
 
     # -- services
 
-    def network_names(self):
-        return dict((network['Id'], network['Name']) for network in self.networks)
+    def network_names(self, live_service):
+        """{network ID: name} covering the live service's attachments.
+
+        The list call shows the local `host` network, while a service on the host
+        network refers to the swarm's own `host` object; such IDs are looked up once.
+        """
+        if self._network_names is None:
+            self._network_names = dict((network['Id'], network['Name']) for network in self.networks)
+        for attachment in live_service['Spec'].get('TaskTemplate', {}).get('Networks') or []:
+            target = attachment.get('Target')
+            if target and target not in self._network_names and target not in self._network_names.values():
+                try:
+                    self._network_names[target] = self.client.get('/networks/%s' % target)['Name']
+                except EngineError:
+                    pass  # a network deleted behind the service: the comparison shows the bare ID
+        return self._network_names
 
     def registry_headers(self, image, wanted):
         if not wanted:
@@ -299,7 +314,7 @@ class StackDeployment:
         live_image = live['Spec']['TaskTemplate']['ContainerSpec'].get('Image', '')
         if same_image_pinned(live_image, container['Image']):
             container['Image'] = live_image
-        changes = service_changes(live['Spec'], spec, self.network_names())
+        changes = service_changes(live['Spec'], spec, self.network_names(live))
         if not changes:
             self.report['services']['unchanged'].append(name)
             return

@@ -227,3 +227,67 @@ def test_stack_info_groups_tasks_by_slot_with_logs(sandbox, stack_swarm, run_pla
         assert len(slot['tasks']) == 3  # the first run and two restarts
         assert all(task['exit_code'] == 3 for task in slot['tasks'])
         assert sum(1 for line in slot['logs'] if 'run-' in line) == 3
+
+
+EXTENDED = os.path.join(BUNDLES, 'good', 'extended-every-option.yml')
+EXTERNAL = os.path.join(BUNDLES, 'good', 'external-objects.yml')
+
+
+def test_extended_bundle_deploys_every_option(sandbox, stack_swarm, run_playbook):
+    sandbox.docker('node1', 'network', 'create', '--driver', 'overlay', '--attachable', 'crane-shared')
+    sandbox.exec('node1', 'sh', '-c', 'echo s | docker secret create crane-shared-token -')
+    sandbox.exec('node1', 'sh', '-c', 'echo c | docker config create crane-shared-settings -')
+    try:
+        run_playbook([deploy('ext', src=EXTENDED), deploy('shared', task='external', src=EXTERNAL)])
+        web = inspect(sandbox, 'ext_web')['Spec']
+        template, container = web['TaskTemplate'], web['TaskTemplate']['ContainerSpec']
+        assert web['UpdateConfig'] == {'Parallelism': 1, 'Delay': 5 * 10 ** 9, 'FailureAction': 'rollback',
+                                       'Monitor': 10 * 10 ** 9, 'MaxFailureRatio': 0.25, 'Order': 'start-first'}
+        assert web['RollbackConfig']['Order'] == 'stop-first' and web['RollbackConfig']['Parallelism'] == 2
+        assert template['RestartPolicy'] == {'Condition': 'on-failure', 'Delay': 2 * 10 ** 9, 'MaxAttempts': 5,
+                                             'Window': 60 * 10 ** 9}
+        assert container['StopGracePeriod'] == 90 * 10 ** 9 and container['StopSignal'] == 'SIGTERM'
+        assert container['Healthcheck']['Test'] == ['CMD', 'true'] and container['Healthcheck']['Retries'] == 3
+        assert template['Resources']['Limits'] == {'NanoCPUs': 500000000, 'MemoryBytes': 64 * 2 ** 20, 'Pids': 100}
+        assert template['Resources']['Reservations'] == {'NanoCPUs': 100000000, 'MemoryBytes': 16 * 2 ** 20}
+        assert template['Placement']['MaxReplicas'] == 1
+        assert template['Placement']['Preferences'] == [{'Spread': {'SpreadDescriptor': 'node.labels.zone'}}]
+        assert web['EndpointSpec']['Mode'] == 'dnsrr'
+        assert web['EndpointSpec']['Ports'] == [{'Protocol': 'tcp', 'TargetPort': 8080, 'PublishedPort': 8080,
+                                                 'PublishMode': 'host'}]
+        assert sorted(a['Aliases'] for a in template['Networks']) == [['web'], ['web', 'www']]
+        assert sorted(s['File']['Name'] for s in container['Secrets']) == ['db_password', 'token']
+        assert sorted(c['File']['Name'] for c in container['Configs']) == ['/etc/app.conf', 'motd']
+        assert [m['Type'] for m in sorted(container['Mounts'], key=lambda m: m['Target'])] == ['bind', 'tmpfs', 'volume']
+        assert container['DNSConfig']['Nameservers'] == ['10.231.0.53']
+        assert container['Hosts'] == ['10.231.0.10 db db.crane.internal']
+        assert container['Hostname'] == 'web-{{.Task.Slot}}'
+        assert container['Labels']['log.group'] == 'web' and web['Labels']['tier'] == 'front'
+        assert container['Init'] is True and container['ReadOnly'] is True and container['TTY'] is True
+        assert container['CapabilityAdd'] == ['CAP_NET_ADMIN'] and container['CapabilityDrop'] == ['CAP_MKNOD']
+        assert container['Sysctls'] == {'net.core.somaxconn': '1024'}
+        assert container['Ulimits'] == [{'Name': 'nofile', 'Soft': 1024, 'Hard': 2048}]
+        assert template['LogDriver'] == {'Name': 'json-file', 'Options': {'max-size': '10m'}}
+        agent = inspect(sandbox, 'ext_agent')['Spec']
+        assert 'Global' in agent['Mode'] and agent['TaskTemplate']['ContainerSpec']['Healthcheck']['Test'] == ['NONE']
+        assert inspect(sandbox, 'ext_migrate')['Spec']['Mode'] == {
+            'ReplicatedJob': {'MaxConcurrent': 2, 'TotalCompletions': 4}}
+        assert 'GlobalJob' in inspect(sandbox, 'ext_cleanup')['Spec']['Mode']
+        generic = inspect(sandbox, 'ext_gpu')['Spec']['TaskTemplate']['Resources']['Reservations']['GenericResources']
+        assert {'DiscreteResourceSpec': {'Kind': 'gpu', 'Value': 1}} in generic
+        api = inspect(sandbox, 'ext_api')
+        assert sorted((p['Protocol'], p['TargetPort']) for p in api['Endpoint']['Ports']) == [('tcp', 8000), ('udp', 5353)]
+        front = sandbox.docker_json('node1', 'network', 'inspect', 'ext_front')[0]
+        assert front['Options'].get('encrypted') == '' and front['Attachable'] is True
+        assert front['IPAM']['Config'][0]['Subnet'] == '10.231.0.0/24'
+        assert sandbox.docker_json('node1', 'network', 'inspect', 'ext_back')[0]['Internal'] is True
+        assert 'shared_client' in stack_services(sandbox, 'shared')
+
+        again = run_playbook([deploy('ext', src=EXTENDED), deploy('shared', task='external', src=EXTERNAL)])
+        assert again.changed == 0, again.output
+    finally:
+        for stack in ('ext', 'shared'):
+            run_playbook([remove(stack)])
+        sandbox.docker('node1', 'network', 'rm', 'crane-shared', check=False)
+        sandbox.docker('node1', 'secret', 'rm', 'crane-shared-token', check=False)
+        sandbox.docker('node1', 'config', 'rm', 'crane-shared-settings', check=False)

@@ -494,3 +494,14 @@ def test_diff_for_display_never_shows_secret_data():
     shown = core.diff_for_display(changes)
     assert 'aHVudGVy' not in repr(shown)
     assert shown['before']['demo_web']['Secret'] == {'Name': 'x', 'Data': '<hidden>'}
+
+
+def test_default_mount_consistency_is_no_change():
+    """The engine stores Consistency "consistent" as its default and does not show it."""
+    desired = {'TaskTemplate': {'ContainerSpec': {'Image': 'busybox', 'Mounts': [
+        {'Type': 'bind', 'Source': '/tmp', 'Target': '/t', 'Consistency': 'consistent'}]}}}
+    live = {'TaskTemplate': {'ContainerSpec': {'Image': 'busybox', 'Mounts': [
+        {'Type': 'bind', 'Source': '/tmp', 'Target': '/t'}]}}}
+    assert core.service_changes(live, desired) == []
+    desired['TaskTemplate']['ContainerSpec']['Mounts'][0]['Consistency'] = 'cached'
+    assert [change[0] for change in core.service_changes(live, desired)] == ['TaskTemplate.ContainerSpec.Mounts']

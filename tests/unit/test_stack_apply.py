@@ -1,0 +1,101 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deployment decisions on plain data: object IDs, carried swarm state, convergence, registry auth."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from ansible_collections.crane.swarm.plugins.module_utils import stack_apply
+
+
+def spec_with_references():
+    return {'Name': 's_app', 'TaskTemplate': {'ContainerSpec': {
+        'Image': 'busybox:latest',
+        'Secrets': [{'SecretName': 's_token_abc', 'File': {'Name': 'token'}}],
+        'Configs': [{'ConfigName': 's_conf_def', 'File': {'Name': '/etc/conf'}}]}}}
+
+
+def test_object_ids_are_filled_without_touching_the_input():
+    spec = spec_with_references()
+    filled = stack_apply.with_object_ids(spec, {'s_token_abc': 'id1'}, {})
+    container = filled['TaskTemplate']['ContainerSpec']
+    assert container['Secrets'][0]['SecretID'] == 'id1'
+    assert container['Configs'][0]['ConfigID'] == 'to-be-created:s_conf_def'
+    assert 'SecretID' not in spec['TaskTemplate']['ContainerSpec']['Secrets'][0]
+
+
+def test_pinned_live_image_matches_its_tag():
+    assert stack_apply.same_image_pinned('busybox:latest@sha256:aa', 'busybox:latest')
+    assert not stack_apply.same_image_pinned('busybox:1@sha256:aa', 'busybox:latest')
+    assert not stack_apply.same_image_pinned('busybox@sha256:aa', 'busybox@sha256:bb')
+
+
+def test_update_keeps_swarm_assigned_ports_and_force_update_counter():
+    live = {'Spec': {'TaskTemplate': {'ForceUpdate': 2}},
+            'Endpoint': {'Ports': [{'Protocol': 'tcp', 'TargetPort': 80, 'PublishedPort': 30001}]}}
+    desired = {'TaskTemplate': {'ContainerSpec': {}}, 'EndpointSpec': {'Ports': [
+        {'Protocol': 'tcp', 'TargetPort': 80, 'PublishMode': 'ingress'},
+        {'Protocol': 'tcp', 'TargetPort': 81, 'PublishedPort': 8081, 'PublishMode': 'ingress'}]}}
+    carried = stack_apply.carry_swarm_state(live, desired)
+    assert [p.get('PublishedPort') for p in carried['EndpointSpec']['Ports']] == [30001, 8081]
+    assert carried['TaskTemplate']['ForceUpdate'] == 2
+    assert 'PublishedPort' not in desired['EndpointSpec']['Ports'][0]
+
+
+def test_services_using_a_network_by_id_or_name():
+    services = [{'Spec': {'Name': 'a', 'TaskTemplate': {'Networks': [{'Target': 'nid'}]}}},
+                {'Spec': {'Name': 'b', 'TaskTemplate': {'Networks': [{'Target': 'net'}]}}},
+                {'Spec': {'Name': 'c', 'TaskTemplate': {}}}]
+    assert stack_apply.services_using(services, 'nid', 'net') == ['a', 'b']
+
+
+def live_service(name, mode, running, desired, update_state=None):
+    service = {'ID': name, 'Spec': {'Name': name, 'Mode': mode},
+               'ServiceStatus': {'RunningTasks': running, 'DesiredTasks': desired}}
+    if update_state:
+        service['UpdateStatus'] = {'State': update_state, 'Message': 'update paused due to failure'}
+    return service
+
+
+def test_convergence_states():
+    services = [live_service('done', {'Replicated': {'Replicas': 2}}, 2, 2),
+                live_service('starting', {'Global': {}}, 1, 3),
+                live_service('rolling', {'Replicated': {}}, 2, 2, 'updating'),
+                live_service('rolled', {'Replicated': {}}, 2, 2, 'rollback_completed'),
+                live_service('job', {'ReplicatedJob': {}}, 0, 1)]
+    converged, pending, failed = stack_apply.convergence(
+        services, ['done', 'starting', 'rolling', 'rolled', 'job', 'missing'])
+    assert converged == ['done', 'job']
+    assert pending == ['missing', 'rolling', 'starting']
+    assert failed == [('rolled', 'rollback_completed: update paused due to failure')]
+
+
+def test_task_errors_newest_first_distinct_and_bounded():
+    tasks = [{'ServiceID': 's', 'UpdatedAt': '2026-01-01T00:00:0%dZ' % i,
+              'Status': {'State': 'failed', 'Err': 'error %d' % (i % 4)}} for i in range(8)]
+    tasks.append({'ServiceID': 's', 'UpdatedAt': '2026-01-01T00:00:09Z', 'Status': {'State': 'running'}})
+    assert stack_apply.task_errors(tasks, {'s'}) == {'s': ['error 3', 'error 2', 'error 1']}
+
+
+def decode(header):
+    return json.loads(base64.urlsafe_b64decode(header.encode()))
+
+
+def test_registry_auth_from_docker_config():
+    config = {'auths': {
+        'registry.example:5000': {'auth': base64.b64encode(b'deploy:s3cret').decode()},
+        'https://index.docker.io/v1/': {'identitytoken': 'tok'}}}
+    private = decode(stack_apply.registry_auth_header('registry.example:5000/team/app:1', config))
+    assert private == {'username': 'deploy', 'password': 's3cret', 'serveraddress': 'registry.example:5000'}
+    hub = decode(stack_apply.registry_auth_header('library/busybox:latest', config))
+    assert hub == {'identitytoken': 'tok', 'serveraddress': 'https://index.docker.io/v1/'}
+    assert stack_apply.registry_auth_header('other.example/app', config) is None
+
+
+def test_registry_of():
+    assert stack_apply.registry_of('busybox') is None
+    assert stack_apply.registry_of('team/app') is None
+    assert stack_apply.registry_of('localhost/app') == 'localhost'
+    assert stack_apply.registry_of('registry.example:5000/app@sha256:ab') == 'registry.example:5000'
