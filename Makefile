@@ -20,7 +20,7 @@ APT_PACKAGES := docker.io debootstrap busybox-static chrony iptables iproute2 gi
 .PHONY: help demo test deps venv collection unit sanity integration build-check sandbox-up sandbox-down clean
 
 help:
-	@echo "make demo   - local sandbox of 3 hosts, a swarm formed by crane.swarm, its nodes printed"
+	@echo "make demo   - local sandbox of 3 hosts, a swarm formed by crane.swarm, an example stack deployed and shown"
 	@echo "make test   - the whole test suite (unit, sanity, integration on the sandbox)"
 	@echo "make sandbox-down - remove the sandbox (hosts, volumes, network; the engine it started)"
 
@@ -51,7 +51,7 @@ sandbox-down:
 	$(SANDBOX) down
 
 demo: deps venv sandbox-up
-	$(VENV)/bin/ansible-playbook -i $(INVENTORY) playbooks/cluster.yml
+	$(VENV)/bin/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
 	@echo "The sandbox stays up: hosts are containers crane-crane-node1..3 (make sandbox-down removes them)."
 
 unit: venv collection

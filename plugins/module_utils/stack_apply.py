@@ -104,6 +104,19 @@ def convergence(services, desired_names):
     return converged, pending, failed
 
 
+def keeps_failing(tasks, service_ids, attempts=3):
+    """IDs of the services among `service_ids` whose tasks failed `attempts` times or more.
+
+    Used for services this run created: all their tasks are this run's, so repeated
+    failures mean the service cannot start and waiting longer will not help.
+    """
+    failures = {}
+    for task in tasks:
+        if task.get('ServiceID') in service_ids and (task.get('Status') or {}).get('State') in ('failed', 'rejected'):
+            failures[task['ServiceID']] = failures.get(task['ServiceID'], 0) + 1
+    return sorted(service_id for service_id, count in failures.items() if count >= attempts)
+
+
 def task_errors(tasks, service_ids, limit=3):
     """{service ID: the most recent error messages of its failed or rejected tasks}."""
     errors = {}

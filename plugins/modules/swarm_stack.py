@@ -168,8 +168,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
     ENGINE_REQUIRED_TOGETHER, EngineError, client_from_module, engine_argument_spec)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import (
-    by_name, carry_swarm_state, convergence, in_stack, registry_auth_header, same_image_pinned, services_using,
-    task_errors, with_object_ids)
+    by_name, carry_swarm_state, convergence, in_stack, keeps_failing, registry_auth_header, same_image_pinned,
+    services_using, task_errors, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
     desired_stack, diff_for_display, network_changes, service_changes)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
@@ -358,19 +358,27 @@ class StackDeployment:
     # -- waiting
 
     def wait_converged(self, desired_names):
+        """Wait until every service converged; fail with each failing task's error otherwise.
+
+        A service this run created whose tasks keep failing fails the wait early.
+        """
         deadline = time.time() + self.params['wait_timeout']
+        created = set(self.report['services']['created'])
         while True:
             services = self.client.get('/services', params=dict(self.stack_filter(), status='true'))
             dummy, pending, failed = convergence(services, desired_names)
+            ids = dict((service['ID'], service['Spec']['Name']) for service in services
+                       if service['Spec']['Name'] in set(pending) | set(name for name, dummy in failed))
+            tasks = self.client.get('/tasks', params=dict(filters=json.dumps({'service': list(ids)}))) if ids else []
+            failing = [ids[service_id] for service_id in keeps_failing(tasks, [i for i in ids if ids[i] in created])]
+            failed += [(name, 'its tasks keep failing') for name in failing]
             if failed or not pending or time.time() > deadline:
                 break
             time.sleep(POLL_INTERVAL)
         if not failed and not pending:
             return True
-        ids = dict((service['ID'], service['Spec']['Name']) for service in services
-                   if service['Spec']['Name'] in set(pending) | set(name for name, dummy in failed))
-        tasks = self.client.get('/tasks', params=dict(filters=json.dumps({'service': list(ids)}))) if ids else []
         errors = dict((ids[service_id], messages) for service_id, messages in task_errors(tasks, ids).items())
+        pending = [name for name in pending if name not in failing]
         details = ['%s: %s%s' % (name, message, ' (tasks: %s)' % '; '.join(errors[name]) if errors.get(name) else '')
                    for name, message in failed]
         details += ['%s did not converge within %d s%s' % (

@@ -99,3 +99,11 @@ def test_registry_of():
     assert stack_apply.registry_of('team/app') is None
     assert stack_apply.registry_of('localhost/app') == 'localhost'
     assert stack_apply.registry_of('registry.example:5000/app@sha256:ab') == 'registry.example:5000'
+
+
+def test_keeps_failing_counts_failed_and_rejected_tasks():
+    tasks = [{'ServiceID': 'a', 'Status': {'State': 'failed'}}] * 3 + [
+        {'ServiceID': 'b', 'Status': {'State': 'rejected'}}] * 2 + [{'ServiceID': 'c', 'Status': {'State': 'running'}}] * 5
+    assert stack_apply.keeps_failing(tasks, ['a', 'b', 'c']) == ['a']
+    assert stack_apply.keeps_failing(tasks, ['b']) == []
+    assert stack_apply.keeps_failing(tasks, ['a', 'b'], attempts=2) == ['a', 'b']
