@@ -1,5 +1,5 @@
 # crane.swarm: two set-up commands, each works on a fresh Debian 12 machine as root.
-#   make demo   bring up the local sandbox and form a 3-node swarm with our modules
+#   make demo   bring up the local sandbox, form a 3-node swarm and deploy an example stack with our modules
 #   make test   the whole suite: unit, ansible-test sanity, integration on the sandbox
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
