@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -291,3 +292,28 @@ def test_extended_bundle_deploys_every_option(sandbox, stack_swarm, run_playbook
         sandbox.docker('node1', 'network', 'rm', 'crane-shared', check=False)
         sandbox.docker('node1', 'secret', 'rm', 'crane-shared-token', check=False)
         sandbox.docker('node1', 'config', 'rm', 'crane-shared-settings', check=False)
+
+
+def test_resolve_image_never_blocks_without_a_registry(sandbox, stack_swarm, run_playbook):
+    run = run_playbook([deploy('res', definition=bundle(a=service()), resolve_image='always')])
+    result = run.result('deploy', 'node1')
+    assert any('resolve_image' in warning for warning in result.get('warnings', [])), result
+    assert inspect(sandbox, 'res_a')['Spec']['TaskTemplate']['ContainerSpec']['Image'] == 'busybox:latest'
+    assert run_playbook([deploy('res', definition=bundle(a=service()), resolve_image='always')]).changed == 0
+
+
+def test_registry_credentials_reach_the_engine_but_never_the_output(sandbox, stack_swarm, run_playbook):
+    password = 'crane-pass-7f3a9'
+    config = '{"auths": {"registry.example:5000": {"auth": "%s"}}}' % base64.b64encode(
+        ('deploy:' + password).encode()).decode()
+    sandbox.exec('node1', 'sh', '-c', 'mkdir -p /root/.docker && cat > /root/.docker/config.json',
+                 input_bytes=config.encode())
+    try:
+        private = service(image='registry.example:5000/team/app:1', WithRegistryAuth=True)
+        run = run_playbook([deploy('auth', definition=bundle(a=private), wait=False)], verbosity=3, diff=True)
+    finally:
+        sandbox.exec('node1', 'rm', '-f', '/root/.docker/config.json')
+    assert run.result('deploy', 'node1')['services']['created'] == ['auth_a']
+    assert password not in run.output
+    assert base64.b64encode(('deploy:' + password).encode()).decode() not in run.output
+    assert 'auth_a' in stack_services(sandbox, 'auth')
