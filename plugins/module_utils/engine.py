@@ -155,3 +155,43 @@ def client_from_module(module):
         return EngineClient(**dict((name, params[name]) for name in ENGINE_ARGUMENT_SPEC))
     except EngineError as exc:
         module.fail_json(msg='%s (option docker_host)' % exc)
+
+
+class EngineTask:
+    """The work of one module run: the module, its one client, the result so far.
+
+    Subclasses implement run() -> result dict. Every failure carries what the
+    result already holds (what was changed before the failure, for example).
+    """
+
+    def __init__(self, module, client, result):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.result = result
+
+    def fail(self, msg, **extra):
+        values = dict(self.result)
+        values.update(extra)
+        values['msg'] = msg
+        self.module.fail_json(**values)
+
+    def call(self, method, path, what, **kwargs):
+        """One API call; an engine error fails the module with `what` was being done."""
+        try:
+            return getattr(self.client, method)(path, **kwargs)
+        except EngineError as exc:
+            self.fail('%s failed: %s' % (what, exc))
+
+    def run(self):
+        raise NotImplementedError
+
+
+def run_engine_task(module, task_class):
+    """Build the client, run the task, and exit the module with its result."""
+    client = client_from_module(module)
+    try:
+        result = task_class(module, client).run()
+    except EngineError as exc:
+        module.fail_json(msg='Docker Engine API error: %s' % exc)
+    module.exit_json(**result)

@@ -277,7 +277,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.crane.swarm.plugins.module_utils.clock import check_clock, module_run_command
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
-    ENGINE_REQUIRED_TOGETHER, EngineError, client_from_module, engine_argument_spec)
+    ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.membership import (
     ROOT_CA_FILE, ca_digest, describe_membership, joined_same_swarm, token_ca_digest)
 from ansible_collections.crane.swarm.plugins.module_utils.quorum import check_manager_change, managers_from_nodes
@@ -333,14 +333,11 @@ ROTATIONS = (('rotate_worker_token', 'rotateWorkerToken'),
              ('rotate_unlock_key', 'rotateManagerUnlockKey'))
 
 
-class SwarmMembership:
+class SwarmMembership(EngineTask):
     """The I/O around the pure core: read the node's state, decide, act, report."""
 
     def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.result = dict(changed=False, changes={}, node_id='', swarm_id='', is_manager=False)
+        super().__init__(module, client, dict(changed=False, changes={}, node_id='', swarm_id='', is_manager=False))
 
     # -- reading
 
@@ -366,9 +363,6 @@ class SwarmMembership:
                                               manager=swarm['JoinTokens']['Manager'])
             if (swarm.get('Spec', {}).get('EncryptionConfig') or {}).get('AutoLockManagers'):
                 self.result['unlock_key'] = self.client.get('/swarm/unlockkey').get('UnlockKey')
-
-    def fail(self, msg, **extra):
-        self.module.fail_json(msg=msg, **dict(self.result, **extra))
 
     # -- state=present
 
@@ -621,12 +615,7 @@ def main():
         desired_settings(module.params)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    client = client_from_module(module)
-    try:
-        result = SwarmMembership(module, client).run()
-    except EngineError as exc:
-        module.fail_json(msg='Docker Engine API error: %s' % exc)
-    module.exit_json(**result)
+    run_engine_task(module, SwarmMembership)
 
 
 if __name__ == '__main__':

@@ -260,7 +260,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
     EngineError,
     ENGINE_REQUIRED_TOGETHER,
-    client_from_module,
+    EngineTask,
+    run_engine_task,
     engine_argument_spec,
 )
 from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
@@ -451,24 +452,18 @@ def pick_network(networks, name, scope=None):
 
 # ---------------------------------------------------------------------- the module
 
-class SwarmNetwork:
+class SwarmNetwork(EngineTask):
     def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.result = {'changed': False, 'action': 'none', 'changes': [], 'services': [], 'network': {}}
+        super().__init__(module, client, {'changed': False, 'action': 'none', 'changes': [], 'services': [],
+                                          'network': {}})
         self._is_manager = None
 
-    def fail(self, msg, **extra):
-        self.result.update(extra)
-        self.result['msg'] = msg
-        self.module.fail_json(**self.result)
-
-    def call(self, method, path, what, **kwargs):
-        try:
-            return getattr(self.client, method)(path, **kwargs)
-        except EngineError as exc:
-            self.fail('%s failed: %s' % (what, exc))
+    def run(self):
+        if self.params['state'] == 'absent':
+            self.absent()
+        else:
+            self.present()
+        return self.result
 
     # ------------------------------------------------------------------ reading
 
@@ -638,13 +633,7 @@ def main():
     if module.params['wait_timeout'] < 0:
         module.fail_json(msg='wait_timeout must be 0 or more seconds, not %d' % module.params['wait_timeout'])
 
-    client = client_from_module(module)
-    manager = SwarmNetwork(module, client)
-    if module.params['state'] == 'absent':
-        manager.absent()
-    else:
-        manager.present()
-    module.exit_json(**manager.result)
+    run_engine_task(module, SwarmNetwork)
 
 
 if __name__ == '__main__':

@@ -232,7 +232,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
     EngineError,
     ENGINE_REQUIRED_TOGETHER,
-    client_from_module,
+    EngineTask,
+    run_engine_task,
     engine_argument_spec,
 )
 from ansible_collections.crane.swarm.plugins.module_utils.quorum import (
@@ -368,25 +369,18 @@ def find_node(nodes, wanted):
                   % (wanted, len(candidates), 'not down' if live else 'all down', described))
 
 
-class SwarmNode:
+class SwarmNode(EngineTask):
     def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.result = {'changed': False, 'changes': [], 'node': {}}
+        super().__init__(module, client, {'changed': False, 'changes': [], 'node': {}})
+
+    def run(self):
+        if self.params['state'] == 'absent':
+            self.absent()
+        else:
+            self.present()
+        return self.result
 
     # ------------------------------------------------------------------ engine access
-
-    def fail(self, msg, **extra):
-        self.result.update(extra)
-        self.result['msg'] = msg
-        self.module.fail_json(**self.result)
-
-    def call(self, method, path, what, **kwargs):
-        try:
-            return getattr(self.client, method)(path, **kwargs)
-        except EngineError as exc:
-            self.fail('%s failed: %s' % (what, exc))
 
     def local_swarm(self):
         info = self.call('get', '/info', 'reading the engine information (GET /info)') or {}
@@ -615,13 +609,7 @@ def main():
     if module.params['wait_timeout'] < 0:
         module.fail_json(msg='wait_timeout must be 0 or more seconds, not %d' % module.params['wait_timeout'])
 
-    client = client_from_module(module)
-    manager = SwarmNode(module, client)
-    if module.params['state'] == 'absent':
-        manager.absent()
-    else:
-        manager.present()
-    module.exit_json(**manager.result)
+    run_engine_task(module, SwarmNode)
 
 
 if __name__ == '__main__':

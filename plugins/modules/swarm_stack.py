@@ -166,7 +166,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
-    ENGINE_REQUIRED_TOGETHER, EngineError, client_from_module, engine_argument_spec)
+    ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import (
     by_name, carry_swarm_state, convergence, in_stack, keeps_failing, registry_auth_header, same_image_pinned,
     services_using, task_errors, with_object_ids)
@@ -177,25 +177,19 @@ from ansible_collections.crane.swarm.plugins.module_utils.stack_status import ST
 POLL_INTERVAL = 1.0
 
 
-class StackDeployment:
+class StackDeployment(EngineTask):
     """The I/O around the pure core: read the live stack, apply the differences, wait, report."""
 
     def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
+        super().__init__(module, client, dict(
+            changed=False, services=dict(created=[], updated={}, removed=[], unchanged=[]),
+            networks=dict(created=[], removed=[]), secrets=dict(created=[], removed=[]),
+            configs=dict(created=[], removed=[])))
         self.stack = module.params['name']
         self.check_mode = module.check_mode
-        self.changed = False
-        self.report = dict(services=dict(created=[], updated={}, removed=[], unchanged=[]),
-                           networks=dict(created=[], removed=[]), secrets=dict(created=[], removed=[]),
-                           configs=dict(created=[], removed=[]))
         self.changes_by_service = {}
         self._docker_config = None
         self._network_names = None
-
-    def fail(self, msg, **extra):
-        self.module.fail_json(msg=msg, changed=self.changed, **dict(self.report, **extra))
 
     def stack_filter(self):
         return dict(filters=json.dumps({'label': ['%s=%s' % (STACK_NAMESPACE_LABEL, self.stack)]}))
@@ -219,7 +213,7 @@ class StackDeployment:
             network = live.get(name)
             if network is None:
                 self.mark_changed()
-                self.report['networks']['created'].append(name)
+                self.result['networks']['created'].append(name)
                 if not self.check_mode:
                     self.client.post('/networks/create', body)
                 continue
@@ -242,7 +236,7 @@ class StackDeployment:
             if item['name'] in live:
                 continue
             self.mark_changed()
-            self.report[kind + 's']['created'].append(item['name'])
+            self.result[kind + 's']['created'].append(item['name'])
             if not self.check_mode:
                 created = self.client.post('/%ss/create' % kind, item['spec'])
                 ids[item['name']] = created['ID']
@@ -304,7 +298,7 @@ class StackDeployment:
             container['Image'] = self.resolved_image(container['Image'], headers)
         if live is None:
             self.mark_changed()
-            self.report['services']['created'].append(name)
+            self.result['services']['created'].append(name)
             self.changes_by_service[name] = [('service', None, 'created')]
             if self.params['resolve_image'] == 'changed':
                 container['Image'] = self.resolved_image(container['Image'], headers)
@@ -316,10 +310,10 @@ class StackDeployment:
             container['Image'] = live_image
         changes = service_changes(live['Spec'], spec, self.network_names(live))
         if not changes:
-            self.report['services']['unchanged'].append(name)
+            self.result['services']['unchanged'].append(name)
             return
         self.mark_changed()
-        self.report['services']['updated'][name] = [path for path, dummy, dummy2 in changes]
+        self.result['services']['updated'][name] = [path for path, dummy, dummy2 in changes]
         self.changes_by_service[name] = changes
         if self.params['resolve_image'] == 'changed':
             container['Image'] = self.resolved_image(container['Image'], headers)
@@ -334,7 +328,7 @@ class StackDeployment:
 
     def remove_service(self, name, service):
         self.mark_changed()
-        self.report['services']['removed'].append(name)
+        self.result['services']['removed'].append(name)
         self.changes_by_service[name] = [('service', 'present', None)]
         if not self.check_mode:
             self.client.delete('/services/%s' % service['ID'])
@@ -348,12 +342,12 @@ class StackDeployment:
                 continue
             try:
                 self.client.delete('/%ss/%s' % (kind, item['ID']))
-                self.report[kind + 's']['removed'].append(name)
+                self.result[kind + 's']['removed'].append(name)
             except EngineError:
                 pass  # still used by a service of another stack or a task being replaced: kept for now
 
     def mark_changed(self):
-        self.changed = True
+        self.result['changed'] = True
 
     # -- waiting
 
@@ -363,7 +357,7 @@ class StackDeployment:
         A service this run created whose tasks keep failing fails the wait early.
         """
         deadline = time.time() + self.params['wait_timeout']
-        created = set(self.report['services']['created'])
+        created = set(self.result['services']['created'])
         while True:
             services = self.client.get('/services', params=dict(self.stack_filter(), status='true'))
             dummy, pending, failed = convergence(services, desired_names)
@@ -419,14 +413,14 @@ class StackDeployment:
         stack_networks = [network for network in self.networks if in_stack(network, self.stack)]
         for network in stack_networks:
             self.mark_changed()
-            self.report['networks']['removed'].append(network['Name'])
+            self.result['networks']['removed'].append(network['Name'])
             if not self.check_mode:
                 self.remove_network_when_free(network)
         for kind, objects in (('secret', self.secrets), ('config', self.configs)):
             for name, item in sorted(by_name(objects).items()):
                 if in_stack(item, self.stack):
                     self.mark_changed()
-                    self.report[kind + 's']['removed'].append(name)
+                    self.result[kind + 's']['removed'].append(name)
                     if not self.check_mode:
                         self.client.delete('/%ss/%s' % (kind, item['ID']))
         return {}
@@ -460,12 +454,10 @@ class StackDeployment:
         self.fail('network %s was removed but still exists after %d s' % (network['Name'], self.params['wait_timeout']))
 
     def run(self):
-        extra = self.present() if self.params['state'] == 'present' else self.absent()
-        result = dict(changed=self.changed, **self.report)
-        result.update(extra)
+        self.result.update(self.present() if self.params['state'] == 'present' else self.absent())
         if self.module._diff:
-            result['diff'] = diff_for_display(self.changes_by_service)
-        return result
+            self.result['diff'] = diff_for_display(self.changes_by_service)
+        return self.result
 
 
 def main():
@@ -492,12 +484,7 @@ def main():
                                  'call the module by that name (not through a renamed copy), or pass definition')
         if not isinstance(module.params['definition'], dict):
             module.fail_json(msg='definition must be the bundle as a mapping (state=present needs src or definition)')
-    client = client_from_module(module)
-    try:
-        result = StackDeployment(module, client).run()
-    except EngineError as exc:
-        module.fail_json(msg='Docker Engine API error: %s' % exc)
-    module.exit_json(**result)
+    run_engine_task(module, StackDeployment)
 
 
 if __name__ == '__main__':
