@@ -70,7 +70,7 @@ build-check: venv
 
 integration: deps venv collection
 	$(SANDBOX) up
-	status=0; $(PY) -m pytest tests/integration -q || status=$$?; $(SANDBOX) down; exit $$status
+	status=0; $(PY) -m pytest tests/integration -q --durations=25 || status=$$?; $(SANDBOX) down; exit $$status
 
 test: deps venv collection
 	$(MAKE) unit
