@@ -15,7 +15,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := False
 
 # Debian packages the sandbox, the tests and the demo need on this machine.
-APT_PACKAGES := docker.io debootstrap busybox-static chrony iptables iproute2 git make
+APT_PACKAGES := docker.io debootstrap busybox-static chrony iptables iproute2 git make shellcheck
 
 .PHONY: help demo test deps venv collection unit sanity integration build-check sandbox-up sandbox-down clean
 
