@@ -54,7 +54,7 @@ sandbox-down:
 
 demo: deps venv sandbox-up
 	$(VENV)/bin/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
-	@echo "The sandbox stays up: hosts are containers crane-crane-node1..3 (make sandbox-down removes them)."
+	@echo "The sandbox stays up: hosts are containers crane-$(SANDBOX_NAME)-node1..3 (make sandbox-down removes them)."
 
 unit: venv collection
 	$(PY) -m pytest tests/unit -q
