@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-import sandbox as sandbox_tool
+from harness import sandbox_tool
 
 
 def leftovers(tool):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import FORM_SWARM3
+from harness import FORM_SWARM3
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESPONDER = os.path.join(REPO, 'tests', 'tools', 'ntp_responder.py')

@@ -264,16 +264,47 @@ def busybox_tarball():
 # ----------------------------------------------------------------------------- hosts
 
 class Sandbox:
-    def __init__(self, name, nodes=3, flavour='engine', managers=1, subnet_index=250):
+    def __init__(self, name, nodes=3, flavour='engine', managers=1):
         self.name = name
         self.nodes = nodes
         self.managers = managers
         self.flavour = flavour
-        # A /24 in 172.31/16, chosen by name so that two sandboxes can coexist.
-        digest = int(hashlib.sha256(name.encode()).hexdigest(), 16)
-        self.subnet = ipaddress.ip_network('172.31.%d.0/24' % (subnet_index - digest % 32))
         self.network = 'crane-%s' % name
+        self._subnet = None
         self.output = os.path.join(OUTPUT, 'sandbox-%s' % name)
+
+    @property
+    def subnet(self):
+        """The sandbox's /24: its network's when it exists, else a free one in 172.31.192-255.
+
+        The first candidate follows from the name, so a sandbox gets the same addresses
+        each time; one taken by another network moves it to the next free /24.
+        """
+        if self._subnet is None:
+            self._subnet = self.live_subnet() or self.free_subnet()
+        return self._subnet
+
+    def live_subnet(self):
+        if not outer_engine_answers():
+            return None
+        result = docker('network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}', self.network,
+                        check=False)
+        subnets = result.stdout.decode().split() if result.returncode == 0 else []
+        return ipaddress.ip_network(subnets[0]) if subnets else None
+
+    def free_subnet(self):
+        taken = set()
+        if outer_engine_answers():
+            for network in docker_out('network', 'ls', '-q').split():
+                inspected = docker('network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}',
+                                   network, check=False).stdout.decode().split()
+                taken.update(inspected)
+        start = int(hashlib.sha256(self.name.encode()).hexdigest(), 16) % 64
+        for step in range(64):
+            candidate = '172.31.%d.0/24' % (192 + (start + step) % 64)
+            if candidate not in taken:
+                return ipaddress.ip_network(candidate)
+        raise SystemExit('sandbox: no free /24 left in 172.31.192.0/18')
 
     @property
     def hosts(self):
@@ -316,6 +347,7 @@ class Sandbox:
             log('%s is already up (%d %s hosts)' % (self.name, self.nodes, self.flavour))
             return
         self.down(keep_outer_engine=True)
+        self._subnet = self.free_subnet()
         docker('network', 'create', '--driver', 'bridge', '--subnet', str(self.subnet),
                '--gateway', self.gateway, '--label', 'crane.sandbox=%s' % self.name, self.network)
         self.allow_forwarding(True)
