@@ -1,0 +1,173 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The base roles, crane.swarm.timesync and crane.swarm.engine, on hosts that start bare.
+
+A sandbox of its own (`roles`, 2 hosts of the bare flavour: no engine, no time daemon),
+not the session's engine hosts. A chronyd on this machine serves its own clock to the
+hosts on the sandbox's gateway address; it runs with -x, so the machine's clock is never
+touched, and the hosts' chronyd run with -x as well (they are containers).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+import harness
+
+DAEMON_OPTIONS = {'log-opts': {'max-size': '20m'}, 'labels': ['crane.test=roles']}
+EXPECTED_DAEMON_JSON = {
+    'log-driver': 'json-file',
+    'log-opts': {'max-size': '20m', 'max-file': '3'},
+    'live-restore': False,
+    'labels': ['crane.test=roles'],
+}
+CLOCK_TASK = 'Check the clock against the NTP servers'
+API_TASK = 'Wait until the engine\'s API answers'
+
+
+class BareHosts(harness.SandboxHandle):
+    """SandboxHandle's helpers (exec, docker) over the bare sandbox; `.inventory` for PlaybookRunner."""
+
+
+@pytest.fixture(scope='module')
+def bare_hosts():
+    tool = harness.sandbox_tool.Sandbox('roles', nodes=2, flavour='bare')
+    tool.down(keep_outer_engine=True)  # never reuse hosts a crashed run left half converged
+    tool.up()
+    try:
+        yield BareHosts(tool)
+    finally:
+        tool.down(keep_outer_engine=True)
+
+
+def _port_taken(address, port):
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.bind((address, port))
+    except OSError as exc:
+        return exc.errno == errno.EADDRINUSE
+    finally:
+        probe.close()
+    return False
+
+
+@pytest.fixture(scope='module')
+def ntp_server(bare_hosts, tmp_path_factory):
+    """chronyd serving this machine's clock on the gateway address; yields 'address port N'."""
+    if not shutil.which('chronyd'):
+        pytest.skip('chronyd is not installed on this machine (make deps installs it)')
+    workdir = tmp_path_factory.mktemp('ntp-server')
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind((bare_hosts.gateway, 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    conf = workdir / 'chrony.conf'
+    conf.write_text('\n'.join([
+        'local stratum 8', 'allow %s/24' % bare_hosts.gateway, 'bindaddress %s' % bare_hosts.gateway,
+        'port %d' % port, 'cmdport 0', 'pidfile %s' % (workdir / 'chronyd.pid'),
+        'driftfile %s' % (workdir / 'drift'), '']))
+    # -x: serve time, never set this machine's clock.
+    chronyd = subprocess.Popen(['chronyd', '-x', '-d', '-f', str(conf)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while not _port_taken(bare_hosts.gateway, port):
+            assert chronyd.poll() is None and time.time() < deadline, 'the local chronyd did not start'
+            time.sleep(0.1)
+        yield bare_hosts.gateway, port
+    finally:
+        chronyd.terminate()
+        chronyd.wait(10)
+
+
+def base_play(gateway, port):
+    return [{
+        'name': 'Base roles on bare hosts',
+        'hosts': 'all',
+        'gather_facts': False,
+        'vars': {
+            'timesync_servers': ['%s port %d iburst' % (gateway, port)],
+            'timesync_max_offset': 0.5,
+            'timesync_wait_timeout': 60,
+            'engine_daemon_options': DAEMON_OPTIONS,
+        },
+        'roles': ['crane.swarm.timesync', 'crane.swarm.engine'],
+    }]
+
+
+@pytest.fixture(scope='module')
+def runner(bare_hosts, tmp_path_factory):
+    return harness.PlaybookRunner(bare_hosts, str(tmp_path_factory.mktemp('roles-base')))
+
+
+@pytest.fixture(scope='module')
+def first_run(bare_hosts, ntp_server, runner):
+    return runner(base_play(*ntp_server), timeout=300)
+
+
+def test_first_run_installs_and_configures(bare_hosts, first_run):
+    assert first_run.changed > 0
+    for host in bare_hosts.hosts:
+        assert bare_hosts.exec(host, 'systemctl', 'is-active', 'chrony', 'docker').stdout.split() == ['active', 'active']
+
+
+def test_chrony_is_synchronised_to_the_local_server(bare_hosts, ntp_server, first_run):
+    gateway, port = ntp_server
+    for host in bare_hosts.hosts:
+        tracking = dict((key.strip(), value.strip()) for key, value in (
+            line.split(':', 1) for line in bare_hosts.exec(host, 'chronyc', '-n', 'tracking').stdout.splitlines()))
+        assert tracking['Reference ID'].endswith('(%s)' % gateway), tracking
+        assert tracking['Leap status'] == 'Normal', tracking
+        sources = bare_hosts.exec(host, 'chronyc', '-n', 'sources').stdout
+        assert '^* %s ' % gateway in sources, sources
+
+
+def test_chronyd_never_sets_the_clock_of_a_container(bare_hosts, first_run):
+    for host in bare_hosts.hosts:
+        assert bare_hosts.exec(host, 'cat', '/etc/default/chrony').stdout.strip().endswith('DAEMON_OPTS="-F 1 -x"')
+        dropin = bare_hosts.exec(host, 'cat', '/etc/systemd/system/chrony.service.d/crane-container.conf').stdout
+        assert '\nConditionCapability=\n' in dropin
+        assert 'rtcsync' not in bare_hosts.exec(host, 'cat', '/etc/chrony/chrony.conf').stdout
+
+
+def test_clock_check_passed_against_the_configured_server(bare_hosts, ntp_server, first_run):
+    gateway, port = ntp_server
+    for host in bare_hosts.hosts:
+        assert first_run.status(CLOCK_TASK, host) == 'ok'
+        result = first_run.result(CLOCK_TASK, host)
+        assert result['server'] == '%s:%d' % (gateway, port)
+        assert abs(result['offset']) < 0.5
+        assert result['sync']['daemon'] == 'chronyd' and result['sync']['synchronised'] is True, result['sync']
+
+
+def test_engine_runs_with_the_merged_daemon_json(bare_hosts, first_run):
+    for host in bare_hosts.hosts:
+        written = json.loads(bare_hosts.exec(host, 'cat', '/etc/docker/daemon.json').stdout)
+        assert written == EXPECTED_DAEMON_JSON
+        info = bare_hosts.docker_json(host, 'info', '--format', '{{json .}}')
+        assert 'crane.test=roles' in info['Labels']  # the engine read daemon.json
+        assert info['LoggingDriver'] == 'json-file' and info['LiveRestoreEnabled'] is False
+        assert first_run.result(API_TASK, host)['local_node_state'] == 'inactive'
+        assert bare_hosts.exec(host, 'python3', '-c', 'import docker').returncode == 0
+
+
+def test_second_run_changes_nothing(bare_hosts, ntp_server, runner, first_run):
+    second = runner(base_play(*ntp_server), timeout=300)
+    changed = sorted(set('%s on %s' % (entry['task'], entry['host'])
+                         for entry in second.tasks if entry['result'].get('changed')))
+    assert changed == []
+    assert second.changed == 0, second.stats
+    assert set(second.stats) == set(bare_hosts.hosts)
+
+
+def test_docker_info_works_on_every_host(bare_hosts, first_run):
+    for host in bare_hosts.hosts:
+        version = bare_hosts.docker(host, 'info', '--format', '{{.ServerVersion}}').stdout.strip()
+        assert version.startswith('20.10'), version
