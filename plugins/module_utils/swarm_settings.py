@@ -41,6 +41,8 @@ DURATION_OPTIONS = ('dispatcher_heartbeat_period', 'node_cert_expiry')
 # The signing key is sent with its certificate but never read back by the API.
 WRITE_ONLY_PATHS = {'signing_ca_key': ('CAConfig', 'SigningCAKey')}
 
+DEFAULT_SUBNET_SIZE = 24
+
 # Options that only POST /swarm/init takes: name -> key in the GET /swarm answer.
 INIT_ONLY_LIVE_KEYS = {
     'default_addr_pool': 'DefaultAddrPool',
@@ -152,6 +154,8 @@ def init_request(params):
         body['DataPathPort'] = params['data_path_port']
     if params.get('default_addr_pool'):
         body['DefaultAddrPool'] = list(params['default_addr_pool'])
+        # The engine takes a pool without a size as size 0, and no network can then be made.
+        body['SubnetSize'] = DEFAULT_SUBNET_SIZE
     if params.get('subnet_size') is not None:
         body['SubnetSize'] = params['subnet_size']
     return body

@@ -85,6 +85,7 @@ options:
   subnet_size:
     description:
       - Prefix length of each subnet taken from O(default_addr_pool). Set at initialisation only.
+      - With O(default_addr_pool) and no O(subnet_size), 24 is sent (the engine would take 0).
     type: int
   force_new_cluster:
     description:

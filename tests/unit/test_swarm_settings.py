@@ -102,3 +102,10 @@ def test_fixed_setting_conflicts():
 def test_display_shows_durations_as_text_and_hides_certificates():
     shown = core.display_settings({'node_cert_expiry': 7776000000000000, 'signing_ca_cert': 'x' * 10})
     assert shown == {'node_cert_expiry': '2160h', 'signing_ca_cert': '<certificate, 10 bytes>'}
+
+
+def test_pool_without_size_gets_the_default_size():
+    """The engine takes an address pool without a size as size 0, and then no network can be made."""
+    body = core.init_request({'default_addr_pool': ['10.20.0.0/16']})
+    assert body['SubnetSize'] == 24
+    assert 'SubnetSize' not in core.init_request({})
