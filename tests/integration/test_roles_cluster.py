@@ -1,0 +1,128 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The roles crane.swarm.cluster and crane.swarm.stacks on the session sandbox's engine hosts.
+
+node1 is the sandbox's manager, node2 and node3 its workers. The prechecks run first on hosts
+in no swarm and must fail before anything changes; then the cluster role forms the swarm (with
+a node label from the inventory) and converges unchanged on a second run; then the stacks role
+loads an image archive onto every node, creates a network and deploys the example bundle.
+"""
+
+from __future__ import annotations
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BUNDLE = os.path.join(REPO, 'examples', 'hello.dab.yml')
+
+CLUSTER_PLAY = [{
+    'name': 'cluster role',
+    'hosts': 'swarm_managers:swarm_workers',
+    'gather_facts': False,
+    'vars': {'swarm_node_labels': "{{ {'zone': 'a'} if inventory_hostname == 'node2' else {} }}"},
+    'roles': ['crane.swarm.cluster'],
+}]
+
+LOADED_IMAGE = 'crane-test/loaded:1'
+ARCHIVE_DIR = '/var/lib/crane-swarm/images'
+
+
+def stacks_play(archive):
+    return [{
+        'name': 'stacks role',
+        'hosts': 'swarm_managers[0]',
+        'gather_facts': False,
+        'vars': {
+            'stacks_image_archives': [archive],
+            'stacks_networks': [{'name': 'crane-roles-net', 'driver': 'overlay', 'attachable': True,
+                                 'labels': {'purpose': 'test'}}],
+            'stacks_list': [{'name': 'hello', 'src': BUNDLE, 'prune': True, 'wait_timeout': 180}],
+        },
+        'roles': ['crane.swarm.stacks'],
+    }]
+
+
+def entries(run, task_suffix):
+    return [entry for entry in run.tasks if entry['task'].endswith(task_suffix)]
+
+
+def assert_nothing_changed(sandbox, run):
+    assert run.changed == 0, run.output[-3000:]
+    for host in sandbox.hosts:
+        assert sandbox.swarm_state(host)['LocalNodeState'] == 'inactive'
+
+
+def test_cluster_role(sandbox, run_playbook):
+    sandbox.reset_swarm()
+
+    # Inventory prechecks: an even number of managers, then a pool overlapping the hosts.
+    even = run_playbook(CLUSTER_PLAY, expect_failure=True,
+                        extra_vars={'cluster_managers': ['node1', 'node2'], 'cluster_workers': ['node3']})
+    failed = [e for e in entries(even, 'Check that the number of managers is odd') if e['status'] == 'failed']
+    assert failed, even.output[-3000:]
+    assert '2 managers' in failed[0]['result']['msg']
+    assert_nothing_changed(sandbox, even)
+
+    overlap = run_playbook(CLUSTER_PLAY, expect_failure=True,
+                           extra_vars={'cluster_default_addr_pool': ['172.31.0.0/16']})
+    failed = [e for e in entries(overlap, 'do not overlap this host\'s address') if e['status'] == 'failed']
+    assert failed, overlap.output[-3000:]
+    assert '172.31.0.0/16' in str(failed[0]['result'])
+    assert_nothing_changed(sandbox, overlap)
+
+    # Form the swarm.
+    first = run_playbook(CLUSTER_PLAY)
+    assert first.changed > 0
+    assert 'SWMTKN' not in first.output
+    node_ids = sandbox.docker('node1', 'node', 'ls', '-q').stdout.split()
+    nodes = dict((node['Description']['Hostname'], node)
+                 for node in sandbox.docker_json('node1', 'node', 'inspect', *node_ids))
+    assert sorted(nodes) == ['node1', 'node2', 'node3']
+    for name, node in nodes.items():
+        assert node['Status']['State'] == 'ready', (name, node['Status'])
+        assert node['Spec']['Role'] == ('manager' if name == 'node1' else 'worker')
+    assert nodes['node2']['Spec']['Labels'] == {'zone': 'a'}
+    assert nodes['node3']['Spec']['Labels'] == {}
+    info = sandbox.api('node1', '/swarm')
+    assert info['Spec']['Orchestration']['TaskHistoryRetentionLimit'] == 2
+    assert info['DefaultAddrPool'] == ['10.0.0.0/8'] and info['SubnetSize'] == 24
+
+    # Idempotence.
+    second = run_playbook(CLUSTER_PLAY)
+    assert second.changed == 0, second.output[-3000:]
+
+
+def test_stacks_role(sandbox, run_playbook, tmp_path):
+    run_playbook(CLUSTER_PLAY)  # the swarm of test_cluster_role; unchanged when that ran first
+
+    # An image only node1 has, saved to an archive on the controller: the role loads it everywhere.
+    sandbox.docker('node1', 'tag', 'busybox:latest', LOADED_IMAGE)
+    archive = str(tmp_path / 'loaded.tar')
+    with open(archive, 'wb') as archive_file:
+        archive_file.write(sandbox.tool.exec('node1', 'docker', 'save', LOADED_IMAGE).stdout)
+    for host in ('node2', 'node3'):
+        sandbox.docker(host, 'rmi', LOADED_IMAGE, check=False)
+    try:
+        first = run_playbook(stacks_play(archive))
+        assert first.changed > 0
+        for host in sandbox.hosts:
+            sandbox.docker(host, 'image', 'inspect', LOADED_IMAGE)
+        network = sandbox.docker_json('node1', 'network', 'inspect', 'crane-roles-net')[0]
+        assert network['Driver'] == 'overlay' and network['Attachable'] is True
+        assert network['Labels'] == {'purpose': 'test'}
+        deployed = entries(first, 'Deploy the declared stacks and wait until they converged')[0]['result']
+        assert deployed['results'][0]['converged'] is True
+        assert 'hello' in sandbox.docker('node1', 'stack', 'ls', '--format', '{{.Name}}').stdout.split()
+        replicas = sandbox.docker('node1', 'service', 'ls', '--filter', 'name=hello_web',
+                                  '--format', '{{.Replicas}}').stdout.strip()
+        assert replicas.startswith('3/3'), replicas
+
+        second = run_playbook(stacks_play(archive))
+        assert second.changed == 0, second.output[-3000:]
+    finally:
+        sandbox.docker('node1', 'stack', 'rm', 'hello', check=False)
+        sandbox.docker('node1', 'network', 'rm', 'crane-roles-net', check=False)
+        for host in sandbox.hosts:
+            sandbox.docker(host, 'rmi', LOADED_IMAGE, check=False)
+            sandbox.exec(host, 'rm', '-rf', ARCHIVE_DIR, check=False)
