@@ -11,8 +11,11 @@ conftest.py makes fixtures of them; tests import this module for anything else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +29,7 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'sandbox'))
 import sandbox as sandbox_tool  # noqa: E402  (the sandbox script, imported as a library)
 
 __all__ = ['FORM_SWARM3', 'PlaybookRun', 'PlaybookRunner', 'SandboxHandle', 'ansible_environment',
-           'collections_path', 'form_swarm3', 'sandbox_tool']
+           'chrony_server', 'chronyd_path', 'collections_path', 'form_swarm3', 'sandbox_tool']
 
 COLLECTIONS_ROOT = os.path.join(REPO, 'build', 'collections')
 VENV_BIN = os.path.dirname(sys.executable)
@@ -205,3 +208,63 @@ def form_swarm3(sandbox, runner):
             break
         time.sleep(0.5)
     return node_ids
+
+
+# ----------------------------------------------------------------------------- a real NTP server
+
+def chronyd_path():
+    return shutil.which('chronyd') or shutil.which('chronyd', path='/usr/sbin:/sbin')
+
+
+def _answers_synchronised(address, port):
+    """An independent probe (not our SNTP code): does a client request get a synchronised reply?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        # From loopback: chronyd does not answer a request whose source is its own bind address.
+        probe.bind(('127.0.0.1', 0))
+        probe.settimeout(0.5)
+        request = bytearray(48)
+        request[0] = 0x23  # version 4, client mode
+        try:
+            probe.sendto(bytes(request), (address, port))
+            reply = probe.recv(1024)
+        except OSError:
+            return False
+    leap, stratum = reply[0] >> 6, reply[1]
+    return len(reply) >= 48 and leap != 3 and 1 <= stratum <= 15
+
+
+@contextlib.contextmanager
+def chrony_server(address, workdir):
+    """A chronyd serving this machine's clock on `address` at a free UDP port; yields the port.
+
+    -x: it never sets the machine's clock. It has its own control socket, so it never
+    clobbers the one of a chronyd the machine may run.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((address, 0))
+        port = probe.getsockname()[1]
+    workdir = str(workdir)
+    config = os.path.join(workdir, 'chrony.conf')
+    with open(config, 'w') as config_file:
+        config_file.write('\n'.join([
+            'local stratum 8',  # serves its own clock: synchronised without an upstream server
+            'allow %s/24' % address, 'allow 127.0.0.1', 'bindaddress %s' % address, 'port %d' % port, 'cmdport 0',
+            'bindcmdaddress %s' % os.path.join(workdir, 'chronyd.sock'),
+            'pidfile %s' % os.path.join(workdir, 'chronyd.pid'),
+            'driftfile %s' % os.path.join(workdir, 'chrony.drift'), '']))
+    log_path = os.path.join(workdir, 'chronyd.log')
+    with open(log_path, 'w') as log:
+        # -d: foreground; -u root: the work directory is not readable by the _chrony user.
+        process = subprocess.Popen([chronyd_path(), '-x', '-d', '-u', 'root', '-f', config],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while not _answers_synchronised(address, port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                with open(log_path) as log:
+                    raise AssertionError('chronyd did not serve time: %s' % log.read())
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+import harness
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 RESPONDER = CHECKOUT / 'tests' / 'tools' / 'ntp_responder.py'
@@ -159,68 +160,14 @@ def test_unsynchronised_server_is_not_used(ansible_env, responder):
 # ---------------------------------------------------------------- a real chronyd as the healthy server
 
 
-def _chronyd():
-    return shutil.which('chronyd') or shutil.which('chronyd', path='/usr/sbin:/sbin')
-
-
-def _free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
-def _answers_synchronised(port):
-    """Independent probe (not the code under test): does a mode 3 request on `port`
-    get a reply that is not leap 3 / stratum 0 or 16?"""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(0.5)
-        request = bytearray(48)
-        request[0] = 0x23
-        try:
-            sock.sendto(bytes(request), ('127.0.0.1', port))
-            reply = sock.recv(1024)
-        except OSError:
-            return False
-    leap, stratum = reply[0] >> 6, reply[1]
-    return len(reply) >= 48 and leap != 3 and 1 <= stratum <= 15
-
-
 @pytest.fixture
 def chronyd_server(tmp_path):
-    chronyd = _chronyd()
-    if chronyd is None:
+    if harness.chronyd_path() is None:
         pytest.skip('chronyd is not installed')
     if os.geteuid() != 0:
         pytest.skip('chronyd refuses to start without root')
-    port = _free_udp_port()
-    config = tmp_path / 'chrony.conf'
-    config.write_text('\n'.join([
-        'local stratum 8',  # serve its own clock: synchronised without any upstream server
-        'allow 127.0.0.1',
-        'port %d' % port,
-        'cmdport 0',
-        # Own control socket: never clobber the socket of a chronyd the machine may run.
-        'bindcmdaddress %s' % (tmp_path / 'chronyd.sock'),
-        'pidfile %s' % (tmp_path / 'chronyd.pid'),
-        'driftfile %s' % (tmp_path / 'chrony.drift'),
-        '',
-    ]))
-    log = open(tmp_path / 'chronyd.log', 'w')
-    # -x: never touch the system clock. -d: stay in the foreground. -u root: the
-    # temporary directory is not readable by the _chrony user.
-    process = subprocess.Popen([chronyd, '-x', '-d', '-u', 'root', '-f', str(config)],
-                               stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while not _answers_synchronised(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError('chronyd did not serve time: %s' % (tmp_path / 'chronyd.log').read_text())
-            time.sleep(0.2)
+    with harness.chrony_server('127.0.0.1', tmp_path) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def test_healthy_chronyd_server_passes(ansible_env, chronyd_server):

@@ -10,12 +10,7 @@ touched, and the hosts' chronyd run with -x as well (they are containers).
 
 from __future__ import annotations
 
-import errno
 import json
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
@@ -47,44 +42,13 @@ def bare_hosts():
         tool.down(keep_outer_engine=True)
 
 
-def _port_taken(address, port):
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.bind((address, port))
-    except OSError as exc:
-        return exc.errno == errno.EADDRINUSE
-    finally:
-        probe.close()
-    return False
-
-
 @pytest.fixture(scope='module')
 def ntp_server(bare_hosts, tmp_path_factory):
-    """chronyd serving this machine's clock on the gateway address; yields 'address port N'."""
-    if not shutil.which('chronyd'):
+    """chronyd serving this machine's clock on the gateway address; yields (address, port)."""
+    if not harness.chronyd_path():
         pytest.skip('chronyd is not installed on this machine (make deps installs it)')
-    workdir = tmp_path_factory.mktemp('ntp-server')
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    probe.bind((bare_hosts.gateway, 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    conf = workdir / 'chrony.conf'
-    conf.write_text('\n'.join([
-        'local stratum 8', 'allow %s/24' % bare_hosts.gateway, 'bindaddress %s' % bare_hosts.gateway,
-        'port %d' % port, 'cmdport 0', 'pidfile %s' % (workdir / 'chronyd.pid'),
-        'driftfile %s' % (workdir / 'drift'), '']))
-    # -x: serve time, never set this machine's clock.
-    chronyd = subprocess.Popen(['chronyd', '-x', '-d', '-f', str(conf)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 10
-        while not _port_taken(bare_hosts.gateway, port):
-            assert chronyd.poll() is None and time.time() < deadline, 'the local chronyd did not start'
-            time.sleep(0.1)
+    with harness.chrony_server(bare_hosts.gateway, tmp_path_factory.mktemp('ntp-server')) as port:
         yield bare_hosts.gateway, port
-    finally:
-        chronyd.terminate()
-        chronyd.wait(10)
 
 
 def base_play(gateway, port):

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import time
 
 import pytest
 
+import harness
 from harness import FORM_SWARM3
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -244,25 +244,12 @@ def test_join_refused_when_clock_is_off_by_5s(sandbox, swarm3, run_playbook, tmp
     assert result['changed'] is False
 
 
-@pytest.mark.skipif(not shutil.which('chronyd'), reason='chronyd is not installed on this machine')
+@pytest.mark.skipif(not harness.chronyd_path(), reason='chronyd is not installed on this machine')
 def test_join_passes_against_a_healthy_chrony_server(sandbox, swarm3, run_playbook, tmp_path):
     sandbox.docker('node3', 'swarm', 'leave')
-    port = 12400 + os.getpid() % 500
-    conf = tmp_path / 'chrony.conf'
-    conf.write_text('\n'.join([
-        'local stratum 8', 'allow %s/24' % sandbox.gateway, 'bindaddress %s' % sandbox.gateway,
-        'port %d' % port, 'cmdport 0', 'pidfile %s' % (tmp_path / 'chronyd.pid'),
-        'driftfile %s' % (tmp_path / 'drift'), '']))
-    # -x: chronyd serves time but never touches this machine's clock.
-    chronyd = subprocess.Popen(['chronyd', '-x', '-d', '-f', str(conf)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(1)
+    with harness.chrony_server(sandbox.gateway, tmp_path) as port:
         server = '%s:%d' % (sandbox.gateway, port)
         run = run_playbook([init_play(), join_play('node3', clock_servers=[server], max_clock_offset=0.5)])
-    finally:
-        chronyd.terminate()
-        chronyd.wait(10)
     result = run.result('join', 'node3')
     assert result['changed'] is True
     assert abs(result['clock']['offset']) < 0.5
