@@ -160,8 +160,9 @@ def client_from_module(module):
 class EngineTask:
     """The work of one module run: the module, its one client, the result so far.
 
-    Subclasses implement run() -> result dict. Every failure carries what the
-    result already holds (what was changed before the failure, for example).
+    run() calls the method named by the module's `state` (present, absent, ...)
+    and returns the result. Every failure carries what the result already holds
+    (what was changed before the failure, for example).
     """
 
     def __init__(self, module, client, result):
@@ -184,7 +185,8 @@ class EngineTask:
             self.fail('%s failed: %s' % (what, exc))
 
     def run(self):
-        raise NotImplementedError
+        getattr(self, self.params['state'])()
+        return self.result
 
 
 def run_engine_task(module, task_class):

@@ -458,13 +458,6 @@ class SwarmNetwork(EngineTask):
                                           'network': {}})
         self._is_manager = None
 
-    def run(self):
-        if self.params['state'] == 'absent':
-            self.absent()
-        else:
-            self.present()
-        return self.result
-
     # ------------------------------------------------------------------ reading
 
     def is_manager(self):

@@ -373,13 +373,6 @@ class SwarmNode(EngineTask):
     def __init__(self, module, client):
         super().__init__(module, client, {'changed': False, 'changes': [], 'node': {}})
 
-    def run(self):
-        if self.params['state'] == 'absent':
-            self.absent()
-        else:
-            self.present()
-        return self.result
-
     # ------------------------------------------------------------------ engine access
 
     def local_swarm(self):
