@@ -11,6 +11,7 @@ keeps our pure core in the Engine API's own vocabulary.
 
 from __future__ import annotations
 
+import time
 import traceback
 
 try:
@@ -187,6 +188,22 @@ class EngineTask:
     def run(self):
         getattr(self, self.params['state'])()
         return self.result
+
+    def wait_until_gone(self, path, deadline, poll=0.5):
+        """Poll GET `path` until the engine answers 404 (True) or time.monotonic() passes `deadline` (False).
+
+        A removed object can linger on a manager for seconds while nodes release it.
+        """
+        while True:
+            try:
+                self.client.get(path)
+            except EngineError as exc:
+                if exc.status == 404:
+                    return True
+                self.fail('reading %s while waiting for its removal failed: %s' % (path, exc))
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
 
 
 def run_engine_task(module, task_class):

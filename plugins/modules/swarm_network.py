@@ -525,19 +525,10 @@ class SwarmNetwork(EngineTask):
                 hint = ('; the task named there attaches a standalone container (docker run --network) to it: '
                         'stop or disconnect that container, then run the task again')
             self.fail('removing network %s (DELETE /networks/%s) failed: %s%s' % (name, network_id, exc, hint))
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.client.get('/networks/%s' % network_id)
-            except EngineError as exc:
-                if exc.status == 404:
-                    return
-                self.fail('reading network %s while waiting for its removal failed: %s' % (name, exc))
-            if time.monotonic() >= deadline:
-                self.fail('network %s (%s) was removed, but the engine still knows it after %d seconds (option '
-                          'wait_timeout); it goes once the nodes have released it: raise wait_timeout or run the '
-                          'task again' % (name, network_id, timeout))
-            time.sleep(POLL_SECONDS)
+        if not self.wait_until_gone('/networks/%s' % network_id, time.monotonic() + timeout, POLL_SECONDS):
+            self.fail('network %s (%s) was removed, but the engine still knows it after %d seconds (option '
+                      'wait_timeout); it goes once the nodes have released it: raise wait_timeout or run the '
+                      'task again' % (name, network_id, timeout))
 
     # ------------------------------------------------------------------ states
 

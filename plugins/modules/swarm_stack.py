@@ -431,7 +431,7 @@ class StackDeployment(EngineTask):
         Right after its services are removed, their tasks still hold endpoints on the
         network: the docker CLI fails there; we retry until wait_timeout.
         """
-        deadline = time.time() + self.params['wait_timeout']
+        deadline = time.monotonic() + self.params['wait_timeout']
         while True:
             try:
                 self.client.delete('/networks/%s' % network['Id'])
@@ -439,19 +439,12 @@ class StackDeployment(EngineTask):
             except EngineError as exc:
                 if exc.status == 404:
                     break
-                if time.time() > deadline:
+                if time.monotonic() > deadline:
                     self.fail('network %s is still in use after %d s: %s' % (
                         network['Name'], self.params['wait_timeout'], exc))
                 time.sleep(POLL_INTERVAL)
-        while time.time() <= deadline:
-            try:
-                self.client.get('/networks/%s' % network['Id'])
-            except EngineError as exc:
-                if exc.status == 404:
-                    return
-                raise
-            time.sleep(POLL_INTERVAL)
-        self.fail('network %s was removed but still exists after %d s' % (network['Name'], self.params['wait_timeout']))
+        if not self.wait_until_gone('/networks/%s' % network['Id'], deadline, POLL_INTERVAL):
+            self.fail('network %s was removed but still exists after %d s' % (network['Name'], self.params['wait_timeout']))
 
     def run(self):
         self.result.update(self.present() if self.params['state'] == 'present' else self.absent())
