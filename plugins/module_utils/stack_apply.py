@@ -76,10 +76,22 @@ def services_using(services, network_id, network_name):
     return sorted(users)
 
 
-def convergence(services, desired_names):
+def rolls_out_tasks(changes):
+    """Whether an update with these [(path, before, after)] changes replaces the service's tasks.
+
+    Changes of the task template or the endpoint make the swarm roll new tasks out;
+    labels, replicas and the update settings themselves do not.
+    """
+    return any(path.startswith(('TaskTemplate', 'EndpointSpec')) for path, dummy, dummy2 in changes)
+
+
+def convergence(services, desired_names, awaiting_rollout=()):
     """Split the desired services into (converged, pending, failed) from GET /services?status=true.
 
     failed holds (name, message) for updates that paused or rolled back.
+    `awaiting_rollout` names services just updated in a way that replaces their
+    tasks: the engine clears UpdateStatus on every update and sets it again only
+    when the rollout starts, so until then their old tasks must not count as converged.
     """
     converged, pending, failed = [], [], []
     live = by_name(services)
@@ -92,7 +104,7 @@ def convergence(services, desired_names):
         status = service.get('ServiceStatus') or {}
         if update.get('State') in FAILED_UPDATE_STATES:
             failed.append((name, '%s: %s' % (update['State'], update.get('Message') or 'no message')))
-        elif update.get('State') in UPDATING_STATES:
+        elif update.get('State') in UPDATING_STATES or (not update and name in awaiting_rollout):
             pending.append(name)
         elif 'Replicated' in service['Spec'].get('Mode', {}) or 'Global' in service['Spec'].get('Mode', {}):
             if status.get('RunningTasks', 0) < status.get('DesiredTasks', 0):

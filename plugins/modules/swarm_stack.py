@@ -168,13 +168,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import (
-    by_name, carry_swarm_state, convergence, in_stack, keeps_failing, registry_auth_header, same_image_pinned,
-    services_using, task_errors, with_object_ids)
+    by_name, carry_swarm_state, convergence, in_stack, keeps_failing, registry_auth_header, rolls_out_tasks,
+    same_image_pinned, services_using, task_errors, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
     desired_stack, diff_for_display, network_changes, service_changes)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
 
 POLL_INTERVAL = 1.0
+ROLLOUT_START_GRACE = 5.0  # seconds; the engine begins a rollout within milliseconds of the update
 
 
 class StackDeployment(EngineTask):
@@ -188,6 +189,7 @@ class StackDeployment(EngineTask):
         self.stack = module.params['name']
         self.check_mode = module.check_mode
         self.changes_by_service = {}
+        self.rollouts_started = {}  # service name -> monotonic time of the update that replaces its tasks
         self._docker_config = None
         self._network_names = None
 
@@ -320,6 +322,8 @@ class StackDeployment(EngineTask):
         if not self.check_mode:
             self.client.post('/services/%s/update' % live['ID'], carry_swarm_state(live, spec),
                              params=dict(version=live['Version']['Index']), headers=headers)
+            if rolls_out_tasks(changes):
+                self.rollouts_started[name] = time.monotonic()
 
     def prune_services(self, desired_names):
         for name, service in sorted(by_name(self.services).items()):
@@ -360,7 +364,11 @@ class StackDeployment(EngineTask):
         created = set(self.result['services']['created'])
         while True:
             services = self.client.get('/services', params=dict(self.stack_filter(), status='true'))
-            dummy, pending, failed = convergence(services, desired_names)
+            # A rollout the engine has not begun within the grace period will not begin
+            # (e.g. a placement change every task still satisfies).
+            awaiting = [name for name, started in self.rollouts_started.items()
+                        if time.monotonic() - started < ROLLOUT_START_GRACE]
+            dummy, pending, failed = convergence(services, desired_names, awaiting)
             ids = dict((service['ID'], service['Spec']['Name']) for service in services
                        if service['Spec']['Name'] in set(pending) | set(name for name, dummy in failed))
             tasks = self.client.get('/tasks', params=dict(filters=json.dumps({'service': list(ids)}))) if ids else []

@@ -72,6 +72,23 @@ def test_convergence_states():
     assert failed == [('rolled', 'rollback_completed: update paused due to failure')]
 
 
+def test_a_rollout_not_yet_begun_is_pending():
+    # Right after an update the engine has cleared UpdateStatus and the old tasks still run.
+    services = [live_service('image-changed', {'Replicated': {'Replicas': 2}}, 2, 2),
+                live_service('labels-changed', {'Replicated': {'Replicas': 2}}, 2, 2),
+                live_service('rolled-out', {'Replicated': {'Replicas': 2}}, 2, 2, 'completed')]
+    converged, pending, failed = stack_apply.convergence(
+        services, ['image-changed', 'labels-changed', 'rolled-out'], awaiting_rollout=['image-changed', 'rolled-out'])
+    assert (converged, pending, failed) == (['labels-changed', 'rolled-out'], ['image-changed'], [])
+
+
+def test_which_changes_roll_out_tasks():
+    assert stack_apply.rolls_out_tasks([('TaskTemplate.ContainerSpec.Image', 'a', 'b')])
+    assert stack_apply.rolls_out_tasks([('EndpointSpec.Ports', None, [80])])
+    assert not stack_apply.rolls_out_tasks([('Labels.team', 'a', 'b'), ('Mode.Replicated.Replicas', 1, 2)])
+    assert not stack_apply.rolls_out_tasks([])
+
+
 def test_task_errors_newest_first_distinct_and_bounded():
     tasks = [{'ServiceID': 's', 'UpdatedAt': '2026-01-01T00:00:0%dZ' % i,
               'Status': {'State': 'failed', 'Err': 'error %d' % (i % 4)}} for i in range(8)]
