@@ -392,10 +392,15 @@ class Sandbox:
             stop_outer_engine_if_ours()
 
     def other_sandboxes_running(self):
+        """Whether the outer engine still runs containers that are not this sandbox's.
+
+        Any container counts (another sandbox, molecule's hosts, a benchmark), so that
+        tearing one sandbox down never pulls the engine from under the others.
+        """
         if not outer_engine_answers():
             return False
-        labels = docker_out('ps', '-a', '--filter', 'label=crane.sandbox', '--format', '{{.Label "crane.sandbox"}}')
-        return any(label and label != self.name for label in labels.splitlines())
+        labels = docker_out('ps', '-a', '--format', '{{.Label "crane.sandbox"}}')
+        return any(label != self.name for label in labels.splitlines())
 
     def allow_forwarding(self, enable):
         """Hosts talk to each other across the bridge; the machine's FORWARD policy may be DROP."""
