@@ -212,59 +212,17 @@ def form_swarm3(sandbox, runner):
 
 # ----------------------------------------------------------------------------- a real NTP server
 
-def chronyd_path():
-    return shutil.which('chronyd') or shutil.which('chronyd', path='/usr/sbin:/sbin')
-
-
-def _answers_synchronised(address, port):
-    """An independent probe (not our SNTP code): does a client request get a synchronised reply?"""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        # From loopback: chronyd does not answer a request whose source is its own bind address.
-        probe.bind(('127.0.0.1', 0))
-        probe.settimeout(0.5)
-        request = bytearray(48)
-        request[0] = 0x23  # version 4, client mode
-        try:
-            probe.sendto(bytes(request), (address, port))
-            reply = probe.recv(1024)
-        except OSError:
-            return False
-    leap, stratum = reply[0] >> 6, reply[1]
-    return len(reply) >= 48 and leap != 3 and 1 <= stratum <= 15
+chronyd_path = sandbox_tool.chronyd_path
 
 
 @contextlib.contextmanager
 def chrony_server(address, workdir):
-    """A chronyd serving this machine's clock on `address` at a free UDP port; yields the port.
-
-    -x: it never sets the machine's clock. It has its own control socket, so it never
-    clobbers the one of a chronyd the machine may run.
-    """
+    """A chronyd serving this machine's clock on `address` at a free UDP port; yields the port."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind((address, 0))
         port = probe.getsockname()[1]
-    workdir = str(workdir)
-    config = os.path.join(workdir, 'chrony.conf')
-    with open(config, 'w') as config_file:
-        config_file.write('\n'.join([
-            'local stratum 8',  # serves its own clock: synchronised without an upstream server
-            'allow %s/24' % address, 'allow 127.0.0.1', 'bindaddress %s' % address, 'port %d' % port, 'cmdport 0',
-            'bindcmdaddress %s' % os.path.join(workdir, 'chronyd.sock'),
-            'pidfile %s' % os.path.join(workdir, 'chronyd.pid'),
-            'driftfile %s' % os.path.join(workdir, 'chrony.drift'), '']))
-    log_path = os.path.join(workdir, 'chronyd.log')
-    with open(log_path, 'w') as log:
-        # -d: foreground; -u root: the work directory is not readable by the _chrony user.
-        process = subprocess.Popen([chronyd_path(), '-x', '-d', '-u', 'root', '-f', config],
-                                   stdout=log, stderr=subprocess.STDOUT)
+    sandbox_tool.start_ntp_server(address, port, str(workdir))
     try:
-        deadline = time.monotonic() + 20
-        while not _answers_synchronised(address, port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                with open(log_path) as log:
-                    raise AssertionError('chronyd did not serve time: %s' % log.read())
-            time.sleep(0.2)
         yield port
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        sandbox_tool.stop_ntp_server(str(workdir))

@@ -14,6 +14,8 @@ dockerd; the sandbox starts it when nothing answers and stops it again on
     sandbox.py down [--name crane] [--purge-images]
     sandbox.py status [--name crane]
     sandbox.py build
+    sandbox.py ntp-up --address ADDR [--port 123] --dir DIR    (a local chronyd serving this clock)
+    sandbox.py ntp-down --dir DIR
 
 Why containers rather than network namespaces: the same hosts serve the module
 tests and the roles (systemd, apt, a real engine install), modules run on the
@@ -179,7 +181,16 @@ def image_exists(name):
 
 
 def build_images():
-    """Build both flavours from one debootstrap (about 2 minutes), unless cached."""
+    """Build both flavours (about 2 minutes) unless cached; tag them `crane-sandbox/host:<flavour>` too.
+
+    The plain tags are for tools that name the image in a file (molecule's platforms).
+    """
+    build_missing_images()
+    for flavour in ('bare', 'engine'):
+        docker('tag', image_name(flavour), '%s:%s' % (IMAGE_REPO, flavour))
+
+
+def build_missing_images():
     wanted = [flavour for flavour in ('bare', 'engine') if not image_exists(image_name(flavour))]
     if not wanted:
         return
@@ -494,19 +505,101 @@ class Sandbox:
         }, indent=2))
 
 
+# ----------------------------------------------------------------------------- a local NTP server
+
+def chronyd_path():
+    return shutil.which('chronyd') or shutil.which('chronyd', path='/usr/sbin:/sbin')
+
+
+def ntp_server_answers(address, port):
+    """An independent probe (not our SNTP code): does a client request get a synchronised reply?"""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        # From loopback: chronyd does not answer a request whose source is its own bind address.
+        probe.bind(('127.0.0.1', 0))
+        probe.settimeout(0.5)
+        request = bytearray(48)
+        request[0] = 0x23  # version 4, client mode
+        try:
+            probe.sendto(bytes(request), (address, port))
+            reply = probe.recv(1024)
+        except OSError:
+            return False
+    leap, stratum = reply[0] >> 6, reply[1]
+    return len(reply) >= 48 and leap != 3 and 1 <= stratum <= 15
+
+
+def start_ntp_server(address, port, workdir):
+    """Start a chronyd serving this machine's clock on address:port; its files live in `workdir`.
+
+    -x: it never sets the machine's clock. It has its own control socket, so it never
+    clobbers the one of a chronyd the machine may run. Stop it with stop_ntp_server.
+    """
+    if not chronyd_path():
+        raise SystemExit('sandbox: chronyd is not installed (make deps installs chrony)')
+    stop_ntp_server(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    config = os.path.join(workdir, 'chrony.conf')
+    with open(config, 'w') as config_file:
+        config_file.write('\n'.join([
+            'local stratum 8',  # serves its own clock: synchronised without an upstream server
+            'allow %s/24' % address, 'allow 127.0.0.1', 'bindaddress %s' % address, 'port %d' % port, 'cmdport 0',
+            'bindcmdaddress %s' % os.path.join(workdir, 'chronyd.sock'),
+            'pidfile %s' % os.path.join(workdir, 'chronyd.pid'),
+            'driftfile %s' % os.path.join(workdir, 'chrony.drift'), '']))
+    # -u root: the work directory is not readable by the _chrony user.
+    run([chronyd_path(), '-x', '-u', 'root', '-f', config, '-l', os.path.join(workdir, 'chronyd.log')])
+    deadline = time.monotonic() + 20
+    while not ntp_server_answers(address, port):
+        if time.monotonic() > deadline:
+            stop_ntp_server(workdir)
+            raise RuntimeError('chronyd did not serve time on %s:%d' % (address, port))
+        time.sleep(0.2)
+    log('NTP server on %s:%d (chronyd -x, files in %s)' % (address, port, workdir))
+
+
+def stop_ntp_server(workdir):
+    pidfile = os.path.join(workdir, 'chronyd.pid')
+    if not os.path.exists(pidfile):
+        return
+    with open(pidfile) as handle:
+        pid = int(handle.read().strip() or 0)
+    try:
+        os.kill(pid, 15)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 10
+    while pid and os.path.exists('/proc/%d' % pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if os.path.exists(pidfile):
+        os.unlink(pidfile)
+
+
+# ----------------------------------------------------------------------------- command line
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('command', choices=['up', 'down', 'status', 'build'])
+    parser.add_argument('command', choices=['up', 'down', 'status', 'build', 'ntp-up', 'ntp-down'])
     parser.add_argument('--name', default=os.environ.get('CRANE_SANDBOX', 'crane'))
     parser.add_argument('--nodes', type=int, default=int(os.environ.get('CRANE_SANDBOX_NODES', '3')))
     parser.add_argument('--managers', type=int, default=1, help='hosts put in the swarm_managers group')
     parser.add_argument('--flavour', choices=['engine', 'bare'], default='engine')
     parser.add_argument('--purge-images', action='store_true', help='with down: also remove the cached host images')
+    parser.add_argument('--address', help='with ntp-up: the address the NTP server listens on')
+    parser.add_argument('--port', type=int, default=123, help='with ntp-up: its UDP port')
+    parser.add_argument('--dir', help='with ntp-up/ntp-down: the directory of its files (config, pid, log)')
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit('sandbox: run as root (it starts engines, bridges and iptables rules)')
     sandbox = Sandbox(args.name, nodes=args.nodes, flavour=args.flavour, managers=args.managers)
-    if args.command == 'build':
+    if args.command in ('ntp-up', 'ntp-down'):
+        if not args.dir or (args.command == 'ntp-up' and not args.address):
+            parser.error('%s needs --dir%s' % (args.command, ' and --address' if args.command == 'ntp-up' else ''))
+        if args.command == 'ntp-up':
+            start_ntp_server(args.address, args.port, args.dir)
+        else:
+            stop_ntp_server(args.dir)
+    elif args.command == 'build':
         ensure_outer_engine()
         build_images()
     elif args.command == 'up':
