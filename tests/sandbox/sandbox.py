@@ -14,8 +14,9 @@ dockerd; the sandbox starts it when nothing answers and stops it again on
     sandbox.py down [--name crane] [--purge-images]
     sandbox.py status [--name crane]
     sandbox.py build
-    sandbox.py ntp-up --address ADDR [--port 123] --dir DIR    (a local chronyd serving this clock)
+    sandbox.py ntp-up [--address ADDR | --name NAME] [--port 123] --dir DIR    (a chronyd serving this clock)
     sandbox.py ntp-down --dir DIR
+    sandbox.py image-archive --out PATH    (busybox:latest as a `docker save` archive)
 
 Why containers rather than network namespaces: the same hosts serve the module
 tests and the roles (systemd, apt, a real engine install), modules run on the
@@ -272,6 +273,20 @@ def busybox_tarball():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def save_busybox_archive(path):
+    """Write busybox:latest as a `docker save` archive, as an air-gapped cluster gets its images.
+
+    The image is imported into the outer engine first (under the tag busybox:latest,
+    which stays there for the next call).
+    """
+    ensure_outer_engine()
+    if not image_exists('busybox:latest'):
+        docker('import', '-c', 'CMD ["sh"]', '-', 'busybox:latest', input_bytes=busybox_tarball())
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    docker('save', '-o', path, 'busybox:latest')
+    log('busybox:latest saved to %s' % path)
+
+
 # ----------------------------------------------------------------------------- hosts
 
 class Sandbox:
@@ -399,7 +414,8 @@ class Sandbox:
         self.allow_forwarding(False)
         if os.path.exists(self.output):
             shutil.rmtree(self.output)
-        if not keep_outer_engine and not self.other_sandboxes_running():
+        # An engine that does not answer (busy, or restarting) might still run others' containers: keep it.
+        if not keep_outer_engine and outer_engine_answers() and not self.other_sandboxes_running():
             stop_outer_engine_if_ours()
 
     def other_sandboxes_running(self):
@@ -410,8 +426,9 @@ class Sandbox:
         """
         if not outer_engine_answers():
             return False
-        labels = docker_out('ps', '-a', '--format', '{{.Label "crane.sandbox"}}')
-        return any(label != self.name for label in labels.splitlines())
+        # The name first: an unlabelled container's line would otherwise be empty, and stripped.
+        lines = docker_out('ps', '-a', '--format', '{{.Names}} {{.Label "crane.sandbox"}}').splitlines()
+        return any(line.partition(' ')[2].strip() != self.name for line in lines if line.strip())
 
     def allow_forwarding(self, enable):
         """Hosts talk to each other across the bridge; the machine's FORWARD policy may be DROP."""
@@ -579,24 +596,30 @@ def stop_ntp_server(workdir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('command', choices=['up', 'down', 'status', 'build', 'ntp-up', 'ntp-down'])
+    parser.add_argument('command', choices=['up', 'down', 'status', 'build', 'ntp-up', 'ntp-down', 'image-archive'])
     parser.add_argument('--name', default=os.environ.get('CRANE_SANDBOX', 'crane'))
     parser.add_argument('--nodes', type=int, default=int(os.environ.get('CRANE_SANDBOX_NODES', '3')))
     parser.add_argument('--managers', type=int, default=1, help='hosts put in the swarm_managers group')
     parser.add_argument('--flavour', choices=['engine', 'bare'], default='engine')
     parser.add_argument('--purge-images', action='store_true', help='with down: also remove the cached host images')
-    parser.add_argument('--address', help='with ntp-up: the address the NTP server listens on')
+    parser.add_argument('--address', help='with ntp-up: the address it listens on (default: the gateway of sandbox --name)')
     parser.add_argument('--port', type=int, default=123, help='with ntp-up: its UDP port')
     parser.add_argument('--dir', help='with ntp-up/ntp-down: the directory of its files (config, pid, log)')
+    parser.add_argument('--out', help='with image-archive: where to write the busybox:latest archive')
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit('sandbox: run as root (it starts engines, bridges and iptables rules)')
     sandbox = Sandbox(args.name, nodes=args.nodes, flavour=args.flavour, managers=args.managers)
-    if args.command in ('ntp-up', 'ntp-down'):
-        if not args.dir or (args.command == 'ntp-up' and not args.address):
-            parser.error('%s needs --dir%s' % (args.command, ' and --address' if args.command == 'ntp-up' else ''))
+    if args.command == 'image-archive':
+        if not args.out:
+            parser.error('image-archive needs --out')
+        save_busybox_archive(args.out)
+    elif args.command in ('ntp-up', 'ntp-down'):
+        if not args.dir:
+            parser.error('%s needs --dir' % args.command)
         if args.command == 'ntp-up':
-            start_ntp_server(args.address, args.port, args.dir)
+            # Without --address: on the gateway of the sandbox --name, where its hosts reach this machine.
+            start_ntp_server(args.address or sandbox.gateway, args.port, args.dir)
         else:
             stop_ntp_server(args.dir)
     elif args.command == 'build':
