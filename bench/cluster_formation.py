@@ -1,0 +1,168 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cluster formation: from engines running to every node Ready, the cluster role against plain shell commands.
+
+    .venv/bin/python bench/cluster_formation.py [--sizes 3,5] [--rounds 5]
+
+For each N, a sandbox of its own with N engine hosts (named bench for N=3,
+benchN otherwise; removed at the end whatever happens): 1 manager for N < 5,
+3 managers from 5 on, the rest workers. Each round forms the swarm twice,
+interleaved, from hosts that have just left any swarm:
+
+  role   ansible-playbook with the role crane.swarm.cluster (what playbooks/cluster.yml runs,
+         without its report play)
+  shell  the same steps as docker CLI commands run through `docker exec`: swarm init on the
+         first manager (same address pool, subnet size and task history limit), the other
+         managers joined one at a time, the workers in parallel
+
+The clock runs from the start until `docker node ls` on the first manager shows
+all N nodes Ready. Prints a table and writes it to bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import (  # noqa: E402
+    PlaybookRunner, bench_sandbox, facts_table, log, machine_facts, median_and_range, parse_int_list, publish,
+    timed_playbook)
+from harness import sandbox_tool  # noqa: E402
+
+READY_TIMEOUT = 300
+ADDRESS_POOL = '10.0.0.0/8'
+SUBNET_SIZE = 24
+TASK_HISTORY_LIMIT = 2
+
+ROLE_PLAY = [{
+    'name': 'Form the swarm',
+    'hosts': 'swarm_managers:swarm_workers',
+    'gather_facts': False,
+    'roles': [{'role': 'crane.swarm.cluster', 'vars': {
+        'cluster_default_addr_pool': [ADDRESS_POOL],
+        'cluster_default_addr_pool_subnet_size': SUBNET_SIZE,
+        'cluster_task_history_retention_limit': TASK_HISTORY_LIMIT}}],
+}]
+
+
+def managers_for(nodes):
+    return 3 if nodes >= 5 else 1
+
+
+def sandbox_name(base, nodes):
+    return base if nodes == 3 else '%s%d' % (base, nodes)
+
+
+def shell_formation_script(sandbox, managers):
+    """The baseline as one bash script of docker commands; join tokens stay in shell variables."""
+    outer = 'docker -H unix://%s exec' % sandbox_tool.OUTER_SOCKET
+    hosts = sandbox.hosts
+    first = hosts[0]
+
+    def on(host, command):
+        return '%s %s %s' % (outer, shlex.quote(sandbox.tool.container(host)), command)
+
+    lines = ['set -euo pipefail',
+             on(first, 'docker swarm init --advertise-addr %s --default-addr-pool %s '
+                       '--default-addr-pool-mask-length %d --task-history-limit %d >/dev/null'
+                % (sandbox.address(first), ADDRESS_POOL, SUBNET_SIZE, TASK_HISTORY_LIMIT)),
+             'manager_token=$(%s)' % on(first, 'docker swarm join-token -q manager'),
+             'worker_token=$(%s)' % on(first, 'docker swarm join-token -q worker')]
+    join = 'docker swarm join --advertise-addr %s --token "$%s" %s:2377 >/dev/null'
+    for host in hosts[1:managers]:
+        lines.append(on(host, join % (sandbox.address(host), 'manager_token', sandbox.address(first))))
+    for host in hosts[managers:]:
+        lines.append(on(host, join % (sandbox.address(host), 'worker_token', sandbox.address(first))) + ' &')
+    lines.append('wait')
+    return '\n'.join(lines) + '\n'
+
+
+def ready_nodes(sandbox):
+    out = sandbox.docker(sandbox.hosts[0], 'node', 'ls', '--format', '{{.Status}}', check=False).stdout
+    return sum(1 for line in out.splitlines() if line.strip() == 'Ready')
+
+
+def wait_all_ready(sandbox, started):
+    """Seconds from `started` until every node is Ready on the first manager."""
+    deadline = started + READY_TIMEOUT
+    while ready_nodes(sandbox) < len(sandbox.hosts):
+        if time.perf_counter() > deadline:
+            raise SystemExit('bench: not every node was Ready within %d s' % READY_TIMEOUT)
+        time.sleep(0.1)
+    return time.perf_counter() - started
+
+
+def form_with_role(sandbox, runner):
+    started = time.perf_counter()
+    timed_playbook(runner, ROLE_PLAY)
+    return wait_all_ready(sandbox, started)
+
+
+def form_with_shell(sandbox, managers):
+    script = shell_formation_script(sandbox, managers)
+    started = time.perf_counter()
+    done = subprocess.run(['bash', '-c', script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit('bench: the shell baseline failed: %s' % done.stderr[-2000:])
+    return wait_all_ready(sandbox, started)
+
+
+def run_size(base_name, nodes, rounds):
+    managers = managers_for(nodes)
+    timings = {'role': [], 'shell': []}
+    with bench_sandbox(sandbox_name(base_name, nodes), nodes=nodes, managers=managers) as (sandbox, workdir):
+        facts = machine_facts(sandbox, sandbox.hosts[0])
+        runner = PlaybookRunner(sandbox, workdir)
+        for round_number in range(1, rounds + 1):
+            for way in ('role', 'shell'):
+                sandbox.reset_swarm()
+                seconds = form_with_role(sandbox, runner) if way == 'role' else form_with_shell(sandbox, managers)
+                timings[way].append(seconds)
+                log('N=%d round %d %-5s %.2f s to all Ready' % (nodes, round_number, way, seconds))
+        sandbox.reset_swarm()
+    return managers, timings, facts
+
+
+def fmt(values):
+    middle, low, high = median_and_range(values)
+    return '%.2f' % middle if len(values) == 1 else '%.2f [%.2f-%.2f]' % (middle, low, high)
+
+
+def report(results, facts, rounds):
+    lines = ['## Cluster formation', '']
+    lines += facts_table(facts, '%d, interleaved role, shell (median [min-max])' % rounds)
+    lines += ['Seconds from the start (engines running, no swarm) until every node is Ready. *role*: '
+              '`ansible-playbook` with crane.swarm.cluster, Ansible\'s start-up included; *shell*: '
+              '`docker swarm init`/`join` through `docker exec`, managers one at a time, workers in parallel.', '',
+              '| N | managers | cluster role s | shell commands s | role / shell |',
+              '| ---: | ---: | ---: | ---: | ---: |']
+    for nodes, (managers, timings) in sorted(results.items()):
+        ratio = median_and_range(timings['role'])[0] / median_and_range(timings['shell'])[0]
+        lines.append('| %d | %d | %s | %s | %.2fx |' % (
+            nodes, managers, fmt(timings['role']), fmt(timings['shell']), ratio))
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--sizes', type=parse_int_list, default=[3, 5], help='numbers of nodes N (default 3,5)')
+    parser.add_argument('--rounds', type=int, default=5, help='interleaved rounds per N (default 5)')
+    parser.add_argument('--sandbox', default='bench', help='base name of the sandboxes (default bench)')
+    args = parser.parse_args(argv)
+    results, facts = {}, []
+    for nodes in args.sizes:
+        managers, timings, facts = run_size(args.sandbox, nodes, args.rounds)
+        results[nodes] = (managers, timings)
+    text = report(results, facts, args.rounds)
+    publish('cluster_formation', text)
+
+
+if __name__ == '__main__':
+    main()
