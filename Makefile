@@ -1,6 +1,6 @@
 # crane.swarm: two set-up commands, each works on a fresh Debian 12 machine as root.
-#   make demo   bring up the local sandbox, form a 3-node swarm and deploy an example stack with our modules
-#   make test   the whole suite: unit, ansible-test sanity, integration on the sandbox
+#   make demo   bare hosts on the local sandbox to a running example stack with crane.swarm.site
+#   make test   the whole suite: unit, build, sanity, lint, integration on the sandbox, molecule
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -11,20 +11,27 @@ SANDBOX := python3 tests/sandbox/sandbox.py
 # The sandbox's name (default crane): CRANE_SANDBOX=other runs a second one beside it.
 SANDBOX_NAME := $(or $(CRANE_SANDBOX),crane)
 INVENTORY := tests/output/sandbox-$(SANDBOX_NAME)/inventory.yml
+# The demo's own sandbox of bare hosts (CRANE_DEMO_SANDBOX=other for another one).
+DEMO_NAME := $(or $(CRANE_DEMO_SANDBOX),demo)
+MOLECULE_SCENARIOS := default ha
 COLLECTIONS := $(CURDIR)/build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := False
+# One `docker exec` (or ssh round trip) per task instead of four.
+export ANSIBLE_PIPELINING := True
 
 # Debian packages the sandbox, the tests and the demo need on this machine.
 APT_PACKAGES := docker.io debootstrap busybox-static chrony iptables iproute2 git make shellcheck
 
-.PHONY: help demo test deps venv collection unit sanity integration build-check sandbox-up sandbox-down clean
+.PHONY: help demo demo-down test deps venv collection unit sanity lint integration molecule build-check sandbox-up sandbox-down clean bench
 
 help:
-	@echo "make demo   - local sandbox of 3 hosts, a swarm formed by crane.swarm, an example stack deployed and shown"
-	@echo "make test   - the whole test suite (unit, sanity, integration on the sandbox)"
+	@echo "make demo   - 3 bare hosts on a local sandbox to a running example stack with crane.swarm.site"
+	@echo "make test   - the whole test suite (unit, build, sanity, lint, integration on the sandbox, molecule)"
+	@echo "make demo-down - remove the demo's sandbox"
 	@echo "make sandbox-down - remove the sandbox (hosts, volumes, network; the engine it started)"
+	@echo "make bench  - benchmarks on their own sandbox: stack deployment, then cluster formation (bench/results.md)"
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -52,9 +59,16 @@ sandbox-up: deps collection
 sandbox-down:
 	$(SANDBOX) down
 
-demo: deps venv sandbox-up
-	$(VENV)/bin/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
-	@echo "The sandbox stays up: hosts are containers crane-$(SANDBOX_NAME)-node1..3 (make sandbox-down removes them)."
+demo: deps venv collection
+	$(SANDBOX) up --name $(DEMO_NAME) --flavour bare
+	$(SANDBOX) ntp-up --name $(DEMO_NAME) --port 10123 --dir tests/output/demo/ntp
+	$(SANDBOX) image-archive --out tests/output/demo/busybox.tar
+	$(VENV)/bin/ansible-playbook -i tests/output/sandbox-$(DEMO_NAME)/inventory.yml -e @tests/sandbox/demo-vars.yml playbooks/demo.yml
+	@echo "The sandbox stays up: hosts are containers crane-$(DEMO_NAME)-node1..3 (make demo-down removes them)."
+
+demo-down:
+	$(SANDBOX) ntp-down --dir tests/output/demo/ntp
+	$(SANDBOX) down --name $(DEMO_NAME)
 
 unit: venv collection
 	$(PY) -m pytest tests/unit -q
@@ -74,11 +88,41 @@ integration: deps venv collection
 	$(SANDBOX) up
 	status=0; $(PY) -m pytest tests/integration -q --durations=25 || status=$$?; $(SANDBOX) down; exit $$status
 
+# yamllint and ansible-lint (production profile) on roles, playbooks and molecule scenarios.
+lint: venv collection
+	$(VENV)/bin/yamllint -s .
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q roles playbooks extensions/molecule
+
+# The molecule scenarios on hosts that start bare: site, idempotence, verify, scale,
+# remove_node, rebuild. Both run at once (each on its own network); their logs follow.
+molecule: deps venv collection
+	$(SANDBOX) build
+	$(SANDBOX) image-archive --out tests/output/molecule/busybox.tar
+	status=0; pids=""; \
+	for scenario in $(MOLECULE_SCENARIOS); do \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH PY_COLORS=0 ANSIBLE_FORCE_COLOR=0 \
+	    $(VENV)/bin/molecule test -s $$scenario > tests/output/molecule/$$scenario.log 2>&1 & pids="$$pids $$!"; \
+	done; \
+	for pid in $$pids; do wait $$pid || status=1; done; \
+	for scenario in $(MOLECULE_SCENARIOS); do \
+	  echo "=== molecule $$scenario"; grep -E '^(fatal|ERROR|CRITICAL)|Executed|^[a-z0-9-]+ +: ok=' tests/output/molecule/$$scenario.log || true; \
+	done; \
+	[ $$status -eq 0 ] || { for scenario in $(MOLECULE_SCENARIOS); do echo "=== tail of $$scenario.log"; tail -60 tests/output/molecule/$$scenario.log; done; }; \
+	$(SANDBOX) down --name molecule; exit $$status
+
 test: deps venv collection
 	$(MAKE) unit
 	$(MAKE) build-check
 	$(MAKE) sanity
+	$(MAKE) lint
 	$(MAKE) integration
+	$(MAKE) molecule
 
 clean: sandbox-down
 	rm -rf build tests/output
+
+# Benchmarks on sandboxes of their own (bench/README.md); they print tables and write bench/results.md.
+# STACK_BENCH_ARGS / CLUSTER_BENCH_ARGS pass options, e.g. STACK_BENCH_ARGS="--sizes 10 --rounds 1".
+bench: deps venv collection
+	$(PY) bench/stack_deploy.py $(STACK_BENCH_ARGS)
+	$(PY) bench/cluster_formation.py $(CLUSTER_BENCH_ARGS)

@@ -76,6 +76,21 @@ def first_run(bare_hosts, ntp_server, runner):
     return runner(base_play(*ntp_server), timeout=300)
 
 
+def test_precheck_passes_on_bare_hosts_and_changes_nothing(bare_hosts, ntp_server, runner):
+    """Runs before the base roles (first in this module): the hosts have no engine yet."""
+    gateway, port = ntp_server
+    run = runner([{'ansible.builtin.import_playbook': 'crane.swarm.precheck'}],
+                 extra_vars={'swarm_clock_servers': ['%s:%d' % (gateway, port)]})
+    assert run.changed == 0 and set(run.stats) == set(bare_hosts.hosts), run.output[-3000:]
+    for host in bare_hosts.hosts:
+        assert run.status('Check the clock against the NTP servers', host) == 'ok'
+        ports = run.result("Check that the swarm's TCP ports of the other hosts are reachable", host)
+        assert ports['results'] and set(r['state'] for r in ports['results']) == {'closed'}, ports  # reachable
+        assert run.result('Check that the engine answers', host)['failed'] is False  # tolerated: site installs it
+        assert bare_hosts.exec(host, 'sh', '-c', 'command -v dockerd', check=False).returncode != 0
+    assert 'Form the swarm' not in ' '.join(entry['task'] for entry in run.tasks)
+
+
 def test_first_run_installs_and_configures(bare_hosts, first_run):
     assert first_run.changed > 0
     for host in bare_hosts.hosts:

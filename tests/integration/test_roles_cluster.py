@@ -3,7 +3,8 @@
 """The roles crane.swarm.cluster and crane.swarm.stacks on the session sandbox's engine hosts.
 
 node1 is the sandbox's manager, node2 and node3 its workers. The prechecks run first on hosts
-in no swarm and must fail before anything changes; then the cluster role forms the swarm (with
+in no swarm and must fail before anything changes (inventory checks, then a port one host's
+firewall drops); then the cluster role forms the swarm (with
 a node label from the inventory) and converges unchanged on a second run; then the stacks role
 loads an image archive onto every node, creates a network and deploys the example bundle.
 """
@@ -70,6 +71,19 @@ def test_cluster_role(sandbox, run_playbook):
     assert failed, overlap.output[-3000:]
     assert '172.31.0.0/16' in str(failed[0]['result'])
     assert_nothing_changed(sandbox, overlap)
+
+    # Fact precheck: node1 drops node3's packets to its gossip port, as a firewall would.
+    drop = ['INPUT', '-p', 'tcp', '--dport', '7946', '-s', sandbox.tool.address('node3'), '-j', 'DROP']
+    sandbox.tool.exec('node1', 'iptables', '-I', *drop)
+    try:
+        blocked = run_playbook(CLUSTER_PLAY, expect_failure=True, extra_vars={'cluster_port_check_timeout': 2})
+    finally:
+        sandbox.tool.exec('node1', 'iptables', '-D', *drop)
+    failed = [e for e in entries(blocked, 'swarm\'s TCP ports of the other hosts are reachable') if e['status'] == 'failed']
+    assert [e['host'] for e in failed] == ['node3'], blocked.output[-3000:]
+    assert failed[0]['result']['blocked'] == ['%s:7946' % sandbox.tool.address('node1')]
+    assert '(filtered)' in failed[0]['result']['msg'] and 'crane.swarm.firewall' in failed[0]['result']['msg']
+    assert_nothing_changed(sandbox, blocked)
 
     # Form the swarm.
     first = run_playbook(CLUSTER_PLAY)
