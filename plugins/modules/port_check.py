@@ -17,8 +17,8 @@ description:
   - V(open) means something listens. V(closed) means the target refused the connection, which proves
     that the path works and only nothing listens yet (the swarm ports before C(docker swarm init)); both
     count as reachable.
-  - V(filtered) (no answer within O(timeout): a firewall drops the packets), V(unreachable) (an ICMP
-    unreachable or no route) and V(error) (for example a name that does not resolve) fail the module,
+  - V(filtered) (no answer within O(timeout), as when a firewall drops the packets), V(unreachable) (an
+    ICMP unreachable or no route) and V(error) (for example a name that does not resolve) fail the module,
     naming each target.
   - Only TCP can be checked this way. UDP ports (7946/udp, the VXLAN data path port 4789/udp) give no
     answer either way until something listens, so they are not probed.
