@@ -1,21 +1,15 @@
 # Copyright: crane.swarm developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The roles crane.swarm.cluster and crane.swarm.stacks on the session sandbox's engine hosts.
+"""The role crane.swarm.cluster on the session sandbox's engine hosts.
 
 node1 is the sandbox's manager, node2 and node3 its workers. The prechecks run first on hosts
 in no swarm and must fail before anything changes (inventory checks, then a port one host's
-firewall drops); then the cluster role forms the swarm (with
-a node label from the inventory) and converges unchanged on a second run; then the stacks role
-loads an image archive onto every node, creates a network and deploys the example bundle.
+firewall drops); then the cluster role forms the swarm (with a node label from the inventory)
+and converges unchanged on a second run. The stacks role (image archives, networks, stacks)
+runs in the molecule scenarios, on hosts that start bare.
 """
 
 from __future__ import annotations
-
-import os
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-BUNDLE = os.path.join(REPO, 'examples', 'hello.dab.yml')
 
 CLUSTER_PLAY = [{
     'name': 'cluster role',
@@ -24,24 +18,6 @@ CLUSTER_PLAY = [{
     'vars': {'swarm_node_labels': "{{ {'zone': 'a'} if inventory_hostname == 'node2' else {} }}"},
     'roles': ['crane.swarm.cluster'],
 }]
-
-LOADED_IMAGE = 'crane-test/loaded:1'
-ARCHIVE_DIR = '/var/lib/crane-swarm/images'
-
-
-def stacks_play(archive):
-    return [{
-        'name': 'stacks role',
-        'hosts': 'swarm_managers[0]',
-        'gather_facts': False,
-        'vars': {
-            'stacks_image_archives': [archive],
-            'stacks_networks': [{'name': 'crane-roles-net', 'driver': 'overlay', 'attachable': True,
-                                 'labels': {'purpose': 'test'}}],
-            'stacks_list': [{'name': 'hello', 'src': BUNDLE, 'prune': True, 'wait_timeout': 180}],
-        },
-        'roles': ['crane.swarm.stacks'],
-    }]
 
 
 def entries(run, task_suffix):
@@ -105,38 +81,3 @@ def test_cluster_role(sandbox, run_playbook):
     # Idempotence.
     second = run_playbook(CLUSTER_PLAY)
     assert second.changed == 0, second.output[-3000:]
-
-
-def test_stacks_role(sandbox, run_playbook, tmp_path):
-    run_playbook(CLUSTER_PLAY)  # the swarm of test_cluster_role; unchanged when that ran first
-
-    # An image only node1 has, saved to an archive on the controller: the role loads it everywhere.
-    sandbox.docker('node1', 'tag', 'busybox:latest', LOADED_IMAGE)
-    archive = str(tmp_path / 'loaded.tar')
-    with open(archive, 'wb') as archive_file:
-        archive_file.write(sandbox.tool.exec('node1', 'docker', 'save', LOADED_IMAGE).stdout)
-    for host in ('node2', 'node3'):
-        sandbox.docker(host, 'rmi', LOADED_IMAGE, check=False)
-    try:
-        first = run_playbook(stacks_play(archive))
-        assert first.changed > 0
-        for host in sandbox.hosts:
-            sandbox.docker(host, 'image', 'inspect', LOADED_IMAGE)
-        network = sandbox.docker_json('node1', 'network', 'inspect', 'crane-roles-net')[0]
-        assert network['Driver'] == 'overlay' and network['Attachable'] is True
-        assert network['Labels'] == {'purpose': 'test'}
-        deployed = entries(first, 'Deploy the declared stacks and wait until they converged')[0]['result']
-        assert deployed['results'][0]['converged'] is True
-        assert 'hello' in sandbox.docker('node1', 'stack', 'ls', '--format', '{{.Name}}').stdout.split()
-        replicas = sandbox.docker('node1', 'service', 'ls', '--filter', 'name=hello_web',
-                                  '--format', '{{.Replicas}}').stdout.strip()
-        assert replicas.startswith('3/3'), replicas
-
-        second = run_playbook(stacks_play(archive))
-        assert second.changed == 0, second.output[-3000:]
-    finally:
-        sandbox.docker('node1', 'stack', 'rm', 'hello', check=False)
-        sandbox.docker('node1', 'network', 'rm', 'crane-roles-net', check=False)
-        for host in sandbox.hosts:
-            sandbox.docker(host, 'rmi', LOADED_IMAGE, check=False)
-            sandbox.exec(host, 'rm', '-rf', ARCHIVE_DIR, check=False)
