@@ -140,6 +140,8 @@ options:
       - Seconds to wait, after a removal, until the engine no longer knows the network. A node that ran
         a task on the network keeps its copy for some seconds after the swarm removed it, and a network
         of the same name cannot be created before it is gone.
+      - Also bounds the wait, after a swarm network is created, until the managers have allocated its
+        subnets, so that the returned RV(network) shows them.
     type: int
     default: 60
 notes:
@@ -278,6 +280,11 @@ TASK_HOLDS_NETWORK = 'in use by task'
 # Module option of an IPAM config entry -> Engine API key.
 IPAM_CONFIG_KEYS = (('subnet', 'Subnet'), ('ip_range', 'IPRange'), ('gateway', 'Gateway'),
                     ('aux_addresses', 'AuxiliaryAddresses'))
+
+
+def network_allocated(network):
+    """Whether a network's subnets are assigned: a swarm network gets them from the allocator, after its create."""
+    return network.get('Scope') != 'swarm' or bool((network.get('IPAM') or {}).get('Config'))
 
 
 class OptionError(ValueError):
@@ -509,6 +516,12 @@ class SwarmNetwork(EngineTask):
             self.fail('creating network %s (POST /networks/create) failed: %s' % (body['Name'], exc))
         if answer.get('Warning'):
             self.module.warn('creating network %s: %s' % (body['Name'], answer['Warning']))
+        # The managers' allocator gives a swarm network its subnets (and options) a moment
+        # after the create; report the network as it is then, not the bare request.
+        deadline = time.monotonic() + self.params['wait_timeout']
+        while not network_allocated(network) and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            network = self.call('get', '/networks/%s' % answer.get('Id'), 'reading the new network %s' % body['Name'])
         return network
 
     def remove(self, network):
