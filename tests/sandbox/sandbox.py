@@ -576,6 +576,7 @@ def start_ntp_server(address, port, workdir):
     """
     if not chronyd_path():
         raise SystemExit('sandbox: chronyd is not installed (make deps installs chrony)')
+    workdir = os.path.abspath(workdir)  # chronyd changes to / as it daemonises
     stop_ntp_server(workdir)
     os.makedirs(workdir, exist_ok=True)
     config = os.path.join(workdir, 'chrony.conf')
