@@ -10,9 +10,9 @@ what the engine has (lists of Engine API objects) without doing any I/O.
 from __future__ import annotations
 
 import base64
-import copy
 import json
 
+from ansible_collections.crane.swarm.plugins.module_utils.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
 
 DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/'
@@ -32,7 +32,7 @@ def in_stack(item, stack):
 
 def with_object_ids(spec, secret_ids, config_ids):
     """The spec with SecretID/ConfigID filled from {object name: ID} (placeholders in check mode)."""
-    spec = copy.deepcopy(spec)
+    spec = plain_copy(spec)
     container = spec['TaskTemplate']['ContainerSpec']
     for key, name_key, id_key, ids in (('Secrets', 'SecretName', 'SecretID', secret_ids),
                                        ('Configs', 'ConfigName', 'ConfigID', config_ids)):
@@ -52,7 +52,7 @@ def carry_swarm_state(live_service, desired_spec):
     Ports the bundle left unpublished keep the port the swarm picked (Docker 1.12
     semantics), and the ForceUpdate counter is kept so no restart is forced.
     """
-    spec = copy.deepcopy(desired_spec)
+    spec = plain_copy(desired_spec)
     assigned = dict(((port.get('Protocol', 'tcp'), port.get('TargetPort')), port.get('PublishedPort'))
                     for port in (live_service.get('Endpoint') or {}).get('Ports') or [])
     for port in (spec.get('EndpointSpec') or {}).get('Ports') or []:

@@ -25,7 +25,6 @@ fills SecretID/ConfigID at apply time, from the objects it found or created.
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import re
 
@@ -33,6 +32,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.bundle import (
     NAMESPACE_LABEL, attachment_target, check_bundle, reference_source, reference_target, service_mode_kind)
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import OBJECT_NAME_PATTERN
 from ansible_collections.crane.swarm.plugins.module_utils.durations import format_duration, parse_duration
+from ansible_collections.crane.swarm.plugins.module_utils.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.sizes import format_size, parse_cpus, parse_size
 
 CONTENT_LABEL = 'crane.swarm.content-sha256'
@@ -247,7 +247,7 @@ def _task_template(stack, name, service, object_names):
 def container_spec(stack, name, service, object_names):
     """TaskTemplate.ContainerSpec: what runs in each task's container."""
     field = 'Services.%s.' % name
-    spec = dict((api_key, copy.deepcopy(service[key])) for key, api_key in _CONTAINER_COPIES if key in service)
+    spec = dict((api_key, plain_copy(service[key])) for key, api_key in _CONTAINER_COPIES if key in service)
     # Docker does not copy service labels to containers: the stack label goes on both (as 1.12 did).
     spec['Labels'] = stack_labels(stack, service.get('ContainerLabels'))
     if 'StopGracePeriod' in service:
@@ -279,8 +279,8 @@ def healthcheck(check, field):
 
 def mount(entry, field):
     """One element of ContainerSpec.Mounts (the Engine API's Mount)."""
-    body = dict((key, copy.deepcopy(entry[key])) for key in ('Type', 'Source', 'Target', 'ReadOnly', 'Consistency',
-                                                             'BindOptions', 'VolumeOptions') if key in entry)
+    body = dict((key, plain_copy(entry[key])) for key in ('Type', 'Source', 'Target', 'ReadOnly', 'Consistency',
+                                                          'BindOptions', 'VolumeOptions') if key in entry)
     if 'TmpfsOptions' in entry:
         tmpfs = entry['TmpfsOptions']
         body['TmpfsOptions'] = _compact({'SizeBytes': _size(tmpfs.get('SizeBytes'), field + '.TmpfsOptions.SizeBytes'),
@@ -452,7 +452,7 @@ def service_changes(live_spec, desired_spec, network_names=None):
 
 def comparable_service_spec(spec, network_names=None):
     """A ServiceSpec with defaults made explicit, IDs and counters dropped, sets sorted, empties removed."""
-    spec = copy.deepcopy(spec or {})
+    spec = plain_copy(spec or {})
     template = spec.setdefault('TaskTemplate', {})
     container = template.setdefault('ContainerSpec', {})
     _move_networks(spec, template, network_names or {})
@@ -498,7 +498,7 @@ def _with_defaults(given, defaults, unset_when_empty):
 
 
 def _comparable_mode(mode):
-    mode = copy.deepcopy(mode) or {'Replicated': {}}
+    mode = plain_copy(mode) or {'Replicated': {}}
     if 'Replicated' in mode:
         mode['Replicated'] = {'Replicas': (mode['Replicated'] or {}).get('Replicas', 1)}
     if 'ReplicatedJob' in mode:
