@@ -213,6 +213,24 @@ def test_bad_bundle_fails_before_anything_is_deployed(sandbox, stack_swarm, run_
     assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
 
 
+def test_a_create_the_engine_refuses_names_the_service_and_stops_the_rest(sandbox, stack_swarm, run_playbook):
+    # A service outside the stack holds one of the stack's names: the engine refuses that create.
+    sandbox.docker('node1', 'service', 'create', '--detach', '--name', 'taken_c', 'busybox:latest', 'sleep', '3600')
+    try:
+        services = dict((name, service()) for name in ('a', 'b', 'c', 'd', 'e', 'f'))
+        run = run_playbook([deploy('taken', definition=bundle(**services), wait=False)], expect_failure=True)
+        message = run.result('deploy', 'node1')['msg']
+        assert message.startswith('creating service taken_c failed: '), message
+        assert 'of the 6 service creates and updates were made' in message, message
+        made = sandbox.docker('node1', 'service', 'ls', '--format', '{{.Name}}', '--filter',
+                              'label=com.docker.stack.namespace=taken').stdout.split()
+        assert 'taken_c' not in made and set(made) <= {'taken_a', 'taken_b', 'taken_d', 'taken_e', 'taken_f'}
+        again = run_playbook([deploy('taken', definition=bundle(**services), wait=False)], expect_failure=True)
+        assert 'taken_c' in again.result('deploy', 'node1')['msg']
+    finally:
+        sandbox.docker('node1', 'service', 'rm', 'taken_c', check=False)
+
+
 def test_stack_info_groups_tasks_by_slot_with_logs(sandbox, stack_swarm, run_playbook):
     crashing = service(Command=['sh', '-c'], Args=['echo run-$RANDOM; sleep 1; exit 3'], Replicas=2,
                        RestartPolicy={'Condition': 'on-failure', 'Delay': '1s', 'MaxAttempts': 2})
