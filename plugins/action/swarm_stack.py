@@ -4,8 +4,8 @@
 """Controller half of crane.swarm.swarm_stack: read, validate, and hand over the bundle.
 
 The bundle file, and the secret and config files it names, live on the
-controller. They are read here, the bundle is validated here with the JSON
-Schema (jsonschema is a controller requirement only), and the module on the
+controller. They are read here, the bundle is checked here against the
+bundle schema and for meaning (module_utils/bundle.py), and the module on the
 manager receives plain data. Nothing reaches the manager when the bundle has a
 problem: every problem is reported with its JSON path.
 """
@@ -20,7 +20,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle
-from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text, schema_validator
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text
 
 
 class ActionModule(ActionBase):
@@ -33,7 +33,7 @@ class ActionModule(ActionBase):
         if args.get('state', 'present') == 'present':
             try:
                 bundle, source, base_dir = self._read_bundle(args.pop('src', None), args.get('definition'))
-                problems = check_bundle(bundle, validator=schema_validator())
+                problems = check_bundle(bundle)
                 if problems:
                     result.update(failed=True, changed=False, problems=[str(problem) for problem in problems],
                                   msg='bundle %s has %d problem(s), nothing was deployed:\n%s' % (
@@ -42,7 +42,7 @@ class ActionModule(ActionBase):
                 args['definition'] = bundle
                 args['secret_data'] = self._file_contents(bundle.get('Secrets'), base_dir, 'Secrets')
                 args['config_data'] = self._file_contents(bundle.get('Configs'), base_dir, 'Configs')
-            except (AnsibleActionFail, ImportError, ValueError) as exc:
+            except (AnsibleActionFail, ValueError) as exc:
                 result.update(failed=True, changed=False, msg=to_text(exc))
                 return result
         result.update(self._execute_module(module_name='crane.swarm.swarm_stack', module_args=args,

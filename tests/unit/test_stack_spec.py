@@ -15,7 +15,7 @@ import yaml
 from ansible_collections.crane.swarm.plugins.module_utils import stack_spec as core
 from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA
-from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text, schema_validator
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text
 
 GOOD = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'bundles', 'good')
 NS = 'com.docker.stack.namespace'
@@ -174,7 +174,7 @@ def test_service_option_sets_its_engine_field(key, service, path, expected):
 def test_each_case_is_a_valid_bundle_in_yaml(service):
     text = yaml.safe_dump({'Services': {'web': dict({'Image': 'busybox'}, **service)}})
     bundle = load_bundle_text(text, 'case.yml')
-    assert check_bundle(bundle, schema_validator()) == []
+    assert check_bundle(bundle) == []
 
 
 def test_every_service_option_has_a_case():
