@@ -73,7 +73,7 @@ def runner(bare_hosts, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def first_run(bare_hosts, ntp_server, runner):
-    return runner(base_play(*ntp_server), timeout=300)
+    return runner(base_play(*ntp_server))
 
 
 def test_precheck_passes_on_bare_hosts_and_changes_nothing(bare_hosts, ntp_server, runner):
@@ -140,7 +140,7 @@ def test_engine_runs_with_the_merged_daemon_json(bare_hosts, first_run):
 
 
 def test_second_run_changes_nothing(bare_hosts, ntp_server, runner, first_run):
-    second = runner(base_play(*ntp_server), timeout=300)
+    second = runner(base_play(*ntp_server))
     changed = sorted(set('%s on %s' % (entry['task'], entry['host'])
                          for entry in second.tasks if entry['result'].get('changed')))
     assert changed == []
