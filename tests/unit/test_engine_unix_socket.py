@@ -9,6 +9,7 @@ import json
 import os
 import socketserver
 import threading
+import time
 
 import pytest
 
@@ -51,17 +52,44 @@ class FakeEngine(http.server.BaseHTTPRequestHandler):
         self.reply(204, None)
 
 
+class KeepAliveEngine(FakeEngine):
+    """Answers as HTTP/1.1 and keeps each connection open, as dockerd does; counts connections."""
+    protocol_version = 'HTTP/1.1'
+
+    def setup(self):
+        self.server.connections += 1
+        super().setup()
+
+
+class IdleClosingEngine(KeepAliveEngine):
+    """Closes each connection after one answer without saying so, as a server's idle timeout does."""
+
+    def reply(self, status, document):
+        super().reply(status, document)
+        self.close_connection = True
+
+
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    connections = closed = 0
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        self.closed += 1  # counted once the socket is closed, not when the handler returns
+
+
+def serve(tmp_path, handler):
+    path = str(tmp_path / 'docker.sock')
+    server = UnixServer(path, handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeEngine.requests = []
+    return server, path
 
 
 @pytest.fixture
 def socket_path(tmp_path):
-    path = str(tmp_path / 'docker.sock')
-    server = UnixServer(path, FakeEngine)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FakeEngine.requests = []
+    server, path = serve(tmp_path, FakeEngine)
     yield path
     server.shutdown()
     server.server_close()
@@ -92,6 +120,40 @@ def test_engine_errors_carry_the_message_and_status(socket_path):
         client.get('/services/missing')
     assert str(caught.value) == 'service missing not found' and caught.value.status == 404
     assert FakeEngine.requests[0][1] == '/v1.41/services/missing'  # a given version skips GET /version
+
+
+def test_one_thread_keeps_one_connection_alive(tmp_path):
+    server, path = serve(tmp_path, KeepAliveEngine)
+    try:
+        client = engine.UnixSocketClient('unix://' + path)
+        for dummy in range(3):
+            assert client.get('/services') == [{'ID': 'abc'}]
+        assert client.post('/services/create', {'Name': 'web'}) == {'ID': 'new'}
+        assert len(FakeEngine.requests) == 5 and server.connections == 1
+        answers = []
+        other = threading.Thread(target=lambda: answers.append(client.get('/services')))
+        other.start()
+        other.join()
+        assert answers == [[{'ID': 'abc'}]] and server.connections == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_connection_the_engine_closed_while_idle_is_replaced_not_reused(tmp_path):
+    server, path = serve(tmp_path, IdleClosingEngine)
+    try:
+        client = engine.UnixSocketClient('unix://' + path)
+        for dummy in range(3):
+            deadline = time.monotonic() + 5
+            while server.closed < server.connections and time.monotonic() < deadline:
+                time.sleep(0.01)  # the server has closed its side before the next request is sent
+            assert client.post('/services/create', {'Name': 'web'}) == {'ID': 'new'}
+        assert [method for method, dummy, dummy2, dummy3 in FakeEngine.requests] == ['GET', 'POST', 'POST', 'POST']
+        assert server.connections == 4
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_socket_nobody_listens_on_is_a_clear_error(tmp_path):
