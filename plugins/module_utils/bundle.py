@@ -5,8 +5,9 @@
 
     check_bundle(bundle) -> [BundleError]
 
-Pure and stdlib only: the controller (the action plugin, before anything is
-sent) and the module on the manager run the same checks:
+Pure and stdlib only. The action plugin runs these checks on the controller,
+before anything is sent; the module on the manager receives checked bundles
+only, so neither this file nor the schema is part of its payload. The checks:
 
 - structure, read from BUNDLE_SCHEMA itself: unknown keys (with the nearest
   valid key suggested), types, enumerations, bounds, required keys, and the
@@ -29,11 +30,12 @@ import ipaddress
 import re
 
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA, CPUS, DURATION, SIZE
+from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import (
+    attachment_target, reference_source, reference_target, service_mode_kind)
 from ansible_collections.crane.swarm.plugins.module_utils.durations import parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.sizes import parse_cpus, parse_size
 
 QUANTITY_PARSERS = {DURATION: parse_duration, SIZE: parse_size, CPUS: parse_cpus}
-NAMESPACE_LABEL = 'com.docker.stack.namespace'
 HEALTHCHECK_KINDS = ('NONE', 'CMD', 'CMD-SHELL')
 SPREAD_PREFIXES = ('node.labels.', 'engine.labels.')
 _CONSTRAINT = re.compile(r'^\s*[^\s=!]+\s*(==|!=)\s*\S')
@@ -323,12 +325,6 @@ def meaning_errors(bundle):
     return errors
 
 
-def service_mode_kind(service):
-    """Replicated, Global, ReplicatedJob or GlobalJob, as the service's Mode says (default Replicated)."""
-    mode = _mapping(service.get('Mode'))
-    return next(iter(mode), 'Replicated') if len(mode) == 1 else 'Replicated'
-
-
 def _mode_conflicts(parts, service):
     kind = service_mode_kind(service)
     mode = _mapping(service.get('Mode'))
@@ -364,11 +360,6 @@ def _network_conflicts(parts, service):
                           'set PublishMode: host on the ports')
 
 
-def attachment_target(entry):
-    """The network name of a service's Networks entry (a name, or a mapping with Target)."""
-    return entry.get('Target') if isinstance(entry, dict) else entry
-
-
 def _network_references(parts, service, bundle):
     if 'Networks' not in bundle:
         return  # Docker 1.12: every network a service names is an overlay network of the stack.
@@ -388,18 +379,6 @@ def _undefined_message(kind, name, section, defined):
     elif kind == 'network':
         message += ' (declare it there, with External: true for an existing network)'
     return message
-
-
-def reference_source(entry):
-    """The secret or config name of a Secrets/Configs entry (a name, or a mapping with Source)."""
-    return entry.get('Source') if isinstance(entry, dict) else entry
-
-
-def reference_target(entry):
-    """The file name a Secrets/Configs entry becomes in the container (default: the source name)."""
-    if isinstance(entry, dict):
-        return entry.get('Target') or entry.get('Source')
-    return entry
 
 
 def _file_references(parts, service, kind, defined):

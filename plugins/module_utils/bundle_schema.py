@@ -16,15 +16,14 @@ bundle.py, which parses those values with the same functions the translation use
 
 from __future__ import annotations
 
+from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import OBJECT_NAME_PATTERN
+
 SCHEMA_ID = 'https://example.invalid/crane/swarm/schemas/crane-bundle.schema.json'
 
 # Titles of the definitions whose values bundle.py parses (see module docstring).
 DURATION = 'Duration'
 SIZE = 'Size'
 CPUS = 'CPUs'
-
-# Names Docker accepts for services, networks, secrets and configs of a stack (swarmkit's rule).
-OBJECT_NAME_PATTERN = '^[a-zA-Z0-9](?:[-_]*[a-zA-Z0-9]+)*$'
 
 
 def _closed(properties, required=(), description=None):

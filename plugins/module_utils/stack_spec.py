@@ -28,12 +28,12 @@ import base64
 import hashlib
 import re
 
-from ansible_collections.crane.swarm.plugins.module_utils.bundle import (
-    NAMESPACE_LABEL, attachment_target, check_bundle, reference_source, reference_target, service_mode_kind)
-from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import OBJECT_NAME_PATTERN
+from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import (
+    OBJECT_NAME_PATTERN, attachment_target, reference_source, reference_target, service_mode_kind)
 from ansible_collections.crane.swarm.plugins.module_utils.durations import format_duration, parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.sizes import format_size, parse_cpus, parse_size
+from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
 
 CONTENT_LABEL = 'crane.swarm.content-sha256'
 DEFAULT_NETWORK_DRIVER = 'overlay'
@@ -61,7 +61,7 @@ def scoped_name(stack, name):
 def stack_labels(stack, labels=None):
     """`labels` plus the namespace label that makes an object part of `stack` for the docker CLI."""
     merged = dict(labels or {})
-    merged[NAMESPACE_LABEL] = stack
+    merged[STACK_NAMESPACE_LABEL] = stack
     return merged
 
 
@@ -89,11 +89,13 @@ def _file_mode(value):
 def desired_stack(stack, bundle, secret_data=None, config_data=None):
     """Everything the stack should be, as Engine API bodies (see the module docstring).
 
-    `secret_data`/`config_data` map a logical name to its base64 content; the
-    action plugin reads File contents on the controller. Inline Content needs no
-    entry. Raises ValueError when the bundle has problems or a content is missing.
+    `bundle` has passed bundle.check_bundle: the action plugin checks it on the
+    controller and sends nothing otherwise. `secret_data`/`config_data` map a
+    logical name to its base64 content; the action plugin reads File contents on
+    the controller. Inline Content needs no entry. Raises ValueError when the
+    stack's name does not suit Docker or a content is missing.
     """
-    problems = [str(problem) for problem in check_bundle(bundle)] or stack_name_problems(stack, bundle)
+    problems = stack_name_problems(stack, bundle)
     if problems:
         raise ValueError('the bundle has problems: ' + '; '.join(problems))
     secrets, external_secrets = _file_objects(stack, bundle.get('Secrets') or {}, secret_data or {}, 'secret')

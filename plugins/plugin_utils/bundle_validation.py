@@ -5,8 +5,8 @@
 
     load_bundle_text(text, source) -> the bundle (JSON or YAML), or ValueError naming source and line
 
-The bundle is then checked with module_utils/bundle.py's check_bundle, the
-same checks the module makes on the manager.
+The action plugin then checks it with module_utils/bundle.py's check_bundle;
+the module on the manager receives only bundles that passed.
 """
 
 from __future__ import annotations

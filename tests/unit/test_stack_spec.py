@@ -270,11 +270,6 @@ def test_a_file_content_that_was_not_provided_is_an_error():
         core.desired_stack('demo', bundle)
 
 
-def test_a_bundle_with_problems_is_not_translated():
-    with pytest.raises(ValueError, match=r'\$.Services.web.Replicas: Replicas conflicts with Mode Global'):
-        core.desired_stack('demo', {'Services': {'web': {'Image': 'b', 'Replicas': 2, 'Mode': {'Global': {}}}}})
-
-
 @pytest.mark.parametrize('stack, service, problem', [
     ('my stack', 'web', "'my stack' is not a valid stack name"),
     ('s' * 50, 'w' * 13, "service 'wwwwwwwwwwwww': its name '%s_%s' is longer than 63 characters" % ('s' * 50, 'w' * 13)),

@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How a bundle's short forms read: shared by the checks (bundle.py) and the translation (stack_spec.py).
+
+The translation runs in the module on the manager, the checks only on the
+controller (the action plugin). Keeping these few rules here keeps the checks
+and the schema (bundle.py, bundle_schema.py) out of every module payload.
+"""
+
+from __future__ import annotations
+
+# Names Docker accepts for services, networks, secrets and configs of a stack (swarmkit's rule).
+OBJECT_NAME_PATTERN = '^[a-zA-Z0-9](?:[-_]*[a-zA-Z0-9]+)*$'
+
+
+def service_mode_kind(service):
+    """Replicated, Global, ReplicatedJob or GlobalJob, as the service's Mode says (default Replicated)."""
+    mode = service.get('Mode')
+    return next(iter(mode), 'Replicated') if isinstance(mode, dict) and len(mode) == 1 else 'Replicated'
+
+
+def attachment_target(entry):
+    """The network name of a service's Networks entry (a name, or a mapping with Target)."""
+    return entry.get('Target') if isinstance(entry, dict) else entry
+
+
+def reference_source(entry):
+    """The secret or config name of a Secrets/Configs entry (a name, or a mapping with Source)."""
+    return entry.get('Source') if isinstance(entry, dict) else entry
+
+
+def reference_target(entry):
+    """The file name a Secrets/Configs entry becomes in the container (default: the source name)."""
+    if isinstance(entry, dict):
+        return entry.get('Target') or entry.get('Source')
+    return entry
