@@ -6,27 +6,32 @@
     python3 tests/tools/write_bundle_schema.py [--check]
 
 With --check, write nothing and exit 1 when the file differs from BUNDLE_SCHEMA.
-bundle_schema.py is loaded by its path: it imports nothing from the collection,
-so no collection layout is needed here.
+bundle_schema.py imports the shared name rules of the collection (bundle_terms.py),
+so the checkout is exposed as ansible_collections.crane.swarm first, as the unit
+tests' conftest.py and `make collection` do.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOURCE = os.path.join(REPO, 'plugins', 'module_utils', 'bundle_schema.py')
+COLLECTIONS_ROOT = os.path.join(REPO, 'build', 'collections')
+LINK = os.path.join(COLLECTIONS_ROOT, 'ansible_collections', 'crane', 'swarm')
 TARGET = os.path.join(REPO, 'schemas', 'crane-bundle.schema.json')
 
 
 def schema_text():
     """BUNDLE_SCHEMA as the JSON text of the schema file."""
-    spec = importlib.util.spec_from_file_location('crane_bundle_schema', SOURCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    if not os.path.islink(LINK):
+        os.makedirs(os.path.dirname(LINK), exist_ok=True)
+        os.symlink(REPO, LINK)
+    if COLLECTIONS_ROOT not in sys.path:
+        sys.path.insert(0, COLLECTIONS_ROOT)
+    module = importlib.import_module('ansible_collections.crane.swarm.plugins.module_utils.bundle_schema')
     return json.dumps(module.BUNDLE_SCHEMA, indent=2, ensure_ascii=False) + '\n'
 
 
