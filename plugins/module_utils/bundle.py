@@ -31,7 +31,7 @@ import re
 
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA, CPUS, DURATION, SIZE
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import (
-    attachment_target, reference_source, reference_target, service_mode_kind)
+    MAX_NAME_LENGTH, attachment_target, reference_source, reference_target, service_mode_kind)
 from ansible_collections.crane.swarm.plugins.module_utils.durations import parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.sizes import parse_cpus, parse_size
 
@@ -88,7 +88,7 @@ def json_path(parts):
     for part in parts:
         if isinstance(part, int):
             path += '[%d]' % part
-        elif _IDENTIFIER.match(part):
+        elif _IDENTIFIER.fullmatch(part):
             path += '.' + part
         else:
             path += '[%r]' % part
@@ -185,8 +185,8 @@ def keyword_message(keyword, value, schema):
 
 def name_message(name):
     """The message for a stack object name Docker would refuse."""
-    return ('%r is not a valid name: use letters, digits, "-" and "_", starting and ending with a letter or digit'
-            % name)
+    return ('%r is not a valid name: use at most %d letters, digits, "-" and "_", starting and ending with a letter '
+            'or digit' % (name, MAX_NAME_LENGTH))
 
 
 def _short(value):
@@ -264,7 +264,9 @@ def _violates(keyword, value, limit):
         'maximum': lambda: isinstance(value, (int, float)) and value > limit,
         'minLength': lambda: isinstance(value, str) and len(value) < limit,
         'minItems': lambda: isinstance(value, list) and len(value) < limit,
-        'pattern': lambda: isinstance(value, str) and not re.search(limit, value),
+        # Every pattern of the schema is anchored (^...$): fullmatch reads it as ECMA 262 does, where Python's
+        # re.search would let "$" match before a final newline ("web\n" as a name).
+        'pattern': lambda: isinstance(value, str) and not re.fullmatch(limit, value),
         'minProperties': lambda: isinstance(value, dict) and len(value) < limit,
         'maxProperties': lambda: isinstance(value, dict) and len(value) > limit,
     }
@@ -278,7 +280,7 @@ def _check_object(value, schema, parts, errors):
             errors.append(BundleError(json_path(parts + [key]), 'required key is missing'))
     name_pattern = schema.get('propertyNames', {}).get('pattern')
     for key, item in value.items():
-        if name_pattern and not re.search(name_pattern, str(key)):
+        if name_pattern and not re.fullmatch(name_pattern, str(key)):
             errors.append(BundleError(json_path(parts + [key]), name_message(key)))
         elif key in properties:
             _check_value(item, properties[key], parts + [key], errors)

@@ -10,8 +10,13 @@ and the schema (bundle.py, bundle_schema.py) out of every module payload.
 
 from __future__ import annotations
 
-# Names Docker accepts for services, networks, secrets and configs of a stack (swarmkit's rule).
-OBJECT_NAME_PATTERN = '^[a-zA-Z0-9](?:[-_]*[a-zA-Z0-9]+)*$'
+# The longest service or network name swarmkit accepts (validateAnnotations: a DNS label).
+MAX_NAME_LENGTH = 63
+# Names Docker accepts for services, networks, secrets and configs of a stack: swarmkit's isValidDNSName,
+# '^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$', within MAX_NAME_LENGTH. Written without the nested repetition, which
+# backtracks exponentially in Python's re (a name of 29 characters ending in "!" took 30 s): the same names,
+# checked in linear time. Match it with re.fullmatch: its "$" also matches before a final newline in Python.
+OBJECT_NAME_PATTERN = '^[a-zA-Z0-9](?:[-_a-zA-Z0-9]{0,%d}[a-zA-Z0-9])?$' % (MAX_NAME_LENGTH - 2)
 
 
 def service_mode_kind(service):
