@@ -20,19 +20,24 @@ only, so neither this file nor the schema is part of its payload. The checks:
   networks, secrets and configs the stack does not define, duplicate published
   ports, malformed constraints, hosts entries and healthchecks.
 
-A problem already reported at a path is not reported there twice.
+A problem already reported at a path is not reported there twice. The checks of
+meaning see only the parts of the bundle whose form is right, so that they may
+rely on the schema's types; messages quote values shortened (short_repr), never
+whole: a value may be megabytes long.
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA, CPUS, DURATION, SIZE
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import (
     MAX_NAME_LENGTH, attachment_target, reference_source, reference_target, service_mode_kind)
 from ansible_collections.crane.swarm.plugins.module_utils.durations import parse_duration
+from ansible_collections.crane.swarm.plugins.module_utils.plain_data import short_repr
 from ansible_collections.crane.swarm.plugins.module_utils.sizes import parse_cpus, parse_size
 
 QUANTITY_PARSERS = {DURATION: parse_duration, SIZE: parse_size, CPUS: parse_cpus}
@@ -40,14 +45,20 @@ HEALTHCHECK_KINDS = ('NONE', 'CMD', 'CMD-SHELL')
 SPREAD_PREFIXES = ('node.labels.', 'engine.labels.')
 _CONSTRAINT = re.compile(r'^\s*[^\s=!]+\s*(==|!=)\s*\S')
 _IDENTIFIER = re.compile(r'^[A-Za-z_][A-Za-z0-9_-]*$')
+# JSON's \u escapes (and YAML's) can write half a UTF-16 pair: such a string cannot be encoded to send.
+_LONE_SURROGATE = re.compile('[\ud800-\udfff]')
 
 
 class BundleError(object):
-    """One problem in a bundle: `path` is a JSON path such as $.Services.web.UpdateConfig.Delay."""
+    """One problem in a bundle: `path` is a JSON path such as $.Services.web.UpdateConfig.Delay.
 
-    def __init__(self, path, message):
+    `parts` are the keys and indexes of the path, where the checks know them.
+    """
+
+    def __init__(self, path, message, parts=None):
         self.path = path
         self.message = message
+        self.parts = parts
 
     def __str__(self):
         return '%s: %s' % (self.path, self.message)
@@ -66,8 +77,26 @@ def check_bundle(bundle):
     """Every problem of `bundle`, at most one per path."""
     found = structure_errors(bundle)
     if isinstance(bundle, dict):
-        found.extend(meaning_errors(bundle))
+        found.extend(meaning_errors(well_formed_part(bundle, found)))
     return _one_per_path(found)
+
+
+def well_formed_part(bundle, errors):
+    """`bundle` without the parts that have `errors` of form, for the checks of meaning.
+
+    Those checks may then rely on the schema's types (a list where a protocol
+    belongs crashed them). A service with a problem of form is left out: its
+    meaning is checked once its form is right. A network, secret or config
+    keeps its name, which services refer to, but not its definition.
+    """
+    broken = set(tuple(error.parts[:2]) for error in errors if error.parts and len(error.parts) > 1)
+    kept = dict(bundle)
+    for section in ('Services', 'Networks', 'Secrets', 'Configs'):
+        if isinstance(bundle.get(section), dict):
+            kept[section] = dict((name, None if (section, name) in broken else item)
+                                 for name, item in bundle[section].items()
+                                 if isinstance(name, str) and not (section == 'Services' and (section, name) in broken))
+    return kept
 
 
 def _one_per_path(errors):
@@ -83,16 +112,30 @@ def _one_per_path(errors):
 # ---- JSON paths and messages ----
 
 def json_path(parts):
-    """'$' followed by the keys and indexes of `parts`: $.Services.web.Ports[0].Port."""
+    """'$' followed by the keys and indexes of `parts`: $.Services.web.Ports[0].Port.
+
+    A key that is not text (only a bundle given as a mapping can have one) is
+    written as JSON would write the value: $.Services.web.Labels[null].
+    """
     path = '$'
     for part in parts:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             path += '[%d]' % part
-        elif _IDENTIFIER.fullmatch(part):
+        elif not isinstance(part, str):
+            path += '[%s]' % _key_text(part)
+        elif len(part) <= 60 and _IDENTIFIER.fullmatch(part):
             path += '.' + part
         else:
-            path += '[%r]' % part
+            path += '[%s]' % short_repr(part)
     return path
+
+
+def _key_text(key):
+    """A key that is not text, as it reads in YAML or JSON: null, true, 1, 2020-01-01."""
+    if key is None or isinstance(key, bool):
+        return {None: 'null', True: 'true', False: 'false'}[key]
+    text = str(key)
+    return text if len(text) <= 60 else text[:57] + '...'
 
 
 def json_type(value):
@@ -107,7 +150,7 @@ def json_type(value):
         return 'number'
     if isinstance(value, str):
         return 'string'
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return 'array'
     if isinstance(value, dict):
         return 'object'
@@ -142,11 +185,16 @@ def unknown_key_message(key, valid_keys):
     """The message for a key that has no meaning at its place."""
     valid_keys = sorted(valid_keys)
     if not valid_keys:
-        return 'unknown key %r: nothing may be set here' % key
+        return 'unknown key %s: nothing may be set here' % short_repr(key)
     suggestion = nearest_key(key, valid_keys)
     if suggestion:
-        return 'unknown key %r; did you mean %r?' % (key, suggestion)
-    return 'unknown key %r; valid keys here: %s' % (key, ', '.join(valid_keys))
+        return 'unknown key %s; did you mean %r?' % (short_repr(key), suggestion)
+    return 'unknown key %s; valid keys here: %s' % (short_repr(key), ', '.join(valid_keys))
+
+
+def key_type_message(key):
+    """The message for a mapping key that is not text."""
+    return 'keys are text (this one is of type %s); write it in quotes: "%s"' % (json_type(key), _key_text(key))
 
 
 def quantity_message(title, value):
@@ -163,15 +211,15 @@ def keyword_message(keyword, value, schema):
     if keyword == 'type':
         expected = schema.get('type')
         expected = ' or '.join(expected) if isinstance(expected, list) else expected
-        shown = '' if schema.get('writeOnly') else ' ' + _short(value)
+        shown = '' if schema.get('writeOnly') else ' ' + short_repr(value)
         return 'expected %s, got %s%s' % (expected, json_type(value), shown)
     if keyword in ('const', 'enum'):
         allowed = [schema['const']] if keyword == 'const' else schema['enum']
-        return 'must be %s, got %s' % (' or '.join(repr(choice) for choice in allowed), _short(value))
+        return 'must be %s, got %s' % (' or '.join(repr(choice) for choice in allowed), short_repr(value))
     if keyword == 'minimum':
-        return 'must be at least %s, got %s' % (schema['minimum'], _short(value))
+        return 'must be at least %s, got %s' % (schema['minimum'], short_repr(value))
     if keyword == 'maximum':
-        return 'must be at most %s, got %s' % (schema['maximum'], _short(value))
+        return 'must be at most %s, got %s' % (schema['maximum'], short_repr(value))
     if keyword in ('minLength', 'minItems'):
         return 'must not be empty'
     if keyword in ('minProperties', 'maxProperties') and schema.get('maxProperties') == 1:
@@ -179,19 +227,25 @@ def keyword_message(keyword, value, schema):
     if keyword == 'minProperties':
         return 'must not be empty'
     if keyword == 'pattern':
-        return '%s does not have the expected form (%s)' % (_short(value), schema['pattern'])
+        return '%s does not have the expected form (%s)' % (short_repr(value), schema['pattern'])
     return 'is not valid (%s)' % keyword
 
 
 def name_message(name):
     """The message for a stack object name Docker would refuse."""
-    return ('%r is not a valid name: use at most %d letters, digits, "-" and "_", starting and ending with a letter '
-            'or digit' % (name, MAX_NAME_LENGTH))
+    return ('%s is not a valid name: use at most %d letters, digits, "-" and "_", starting and ending with a letter '
+            'or digit' % (short_repr(name), MAX_NAME_LENGTH))
 
 
-def _short(value):
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + '...'
+def text_message(value):
+    """Why the string `value` cannot be sent as text, or None when it can."""
+    surrogate = _LONE_SURROGATE.search(value)
+    if surrogate:
+        return ('is not text: it holds half of a UTF-16 pair (%r, from a \\u escape); write the character itself'
+                % surrogate.group())
+    return None
+
+
 
 
 # ---- Structure: the bundle against BUNDLE_SCHEMA, without jsonschema ----
@@ -226,28 +280,40 @@ def structure_errors(bundle):
     return errors
 
 
+def _error(parts, message):
+    return BundleError(json_path(parts), message, list(parts))
+
+
 def _check_value(value, schema, parts, errors):
     schema = resolve(schema)
     title = schema.get('title')
     if title in QUANTITY_PARSERS:
         problem = quantity_message(title, value)
         if problem:
-            errors.append(BundleError(json_path(parts), problem))
+            errors.append(_error(parts, problem))
         return
     if 'anyOf' in schema:
         index = choose_branch(value, schema['anyOf'])
         if index is None:
             expected = [resolve(branch).get('type') for branch in schema['anyOf']]
-            errors.append(BundleError(json_path(parts), keyword_message('type', value, {'type': expected})))
+            errors.append(_error(parts, keyword_message('type', value, {'type': expected})))
         else:
             _check_value(value, schema['anyOf'][index], parts, errors)
         return
     if not type_matches(value, schema.get('type')):
-        errors.append(BundleError(json_path(parts), keyword_message('type', value, schema)))
+        errors.append(_error(parts, keyword_message('type', value, schema)))
+        return
+    # JSON has no NaN or infinity, so the schema cannot say it (Python's json and YAML read both): NaN compares
+    # false with every bound, and the Engine refuses what the bounds let through.
+    if isinstance(value, float) and not math.isfinite(value):
+        errors.append(_error(parts, 'must be a finite number, got %r' % value))
+        return
+    if isinstance(value, str) and text_message(value):
+        errors.append(_error(parts, text_message(value)))
         return
     for keyword in _SCALAR_KEYWORDS:
         if keyword in schema and _violates(keyword, value, schema[keyword]):
-            errors.append(BundleError(json_path(parts), keyword_message(keyword, value, schema)))
+            errors.append(_error(parts, keyword_message(keyword, value, schema)))
             return
     if isinstance(value, dict):
         _check_object(value, schema, parts, errors)
@@ -277,15 +343,19 @@ def _check_object(value, schema, parts, errors):
     properties = schema.get('properties', {})
     for key in schema.get('required', ()):
         if key not in value:
-            errors.append(BundleError(json_path(parts + [key]), 'required key is missing'))
+            errors.append(_error(parts + [key], 'required key is missing'))
     name_pattern = schema.get('propertyNames', {}).get('pattern')
     for key, item in value.items():
-        if name_pattern and not re.fullmatch(name_pattern, str(key)):
-            errors.append(BundleError(json_path(parts + [key]), name_message(key)))
+        if not isinstance(key, str):
+            errors.append(_error(parts + [key], key_type_message(key)))
+        elif name_pattern and not re.fullmatch(name_pattern, key):
+            errors.append(_error(parts + [key], name_message(key)))
+        elif text_message(key):
+            errors.append(_error(parts + [key], 'the key ' + text_message(key)))
         elif key in properties:
             _check_value(item, properties[key], parts + [key], errors)
         elif schema.get('additionalProperties') is False:
-            errors.append(BundleError(json_path(parts + [key]), unknown_key_message(key, properties)))
+            errors.append(_error(parts + [key], unknown_key_message(key, properties)))
         elif isinstance(schema.get('additionalProperties'), dict):
             _check_value(item, schema['additionalProperties'], parts + [key], errors)
 
@@ -374,7 +444,7 @@ def _network_references(parts, service, bundle):
 
 
 def _undefined_message(kind, name, section, defined):
-    message = '%s %r is not defined in the stack\'s %s' % (kind, name, section)
+    message = '%s %s is not defined in the stack\'s %s' % (kind, short_repr(name), section)
     suggestion = nearest_key(name, defined) if defined else None
     if suggestion:
         message += '; did you mean %r?' % suggestion
@@ -395,7 +465,7 @@ def _file_references(parts, service, kind, defined):
         target = reference_target(entry)
         if target in targets:
             yield BundleError(json_path(parts + [kind, index]),
-                              'file %r is already the target of %s[%d]' % (target, kind, targets[target]))
+                              'file %s is already the target of %s[%d]' % (short_repr(target), kind, targets[target]))
         targets.setdefault(target, index)
 
 
@@ -423,7 +493,8 @@ def _healthcheck_problems(parts, service):
         return
     where = json_path(parts + ['Healthcheck', 'Test'])
     if test[0] not in HEALTHCHECK_KINDS:
-        yield BundleError(where, 'the first element must be one of %s, got %r' % (', '.join(HEALTHCHECK_KINDS), test[0]))
+        yield BundleError(where, 'the first element must be one of %s, got %s' % (', '.join(HEALTHCHECK_KINDS),
+                                                                                  short_repr(test[0])))
     elif test[0] != 'NONE' and len(test) < 2:
         yield BundleError(where, '%s needs a command after it' % test[0])
     elif test[0] == 'NONE' and len(test) > 1:
@@ -435,13 +506,14 @@ def _placement_problems(parts, service):
     for index, constraint in enumerate(_sequence(placement.get('Constraints'))):
         if isinstance(constraint, str) and not _CONSTRAINT.match(constraint):
             yield BundleError(json_path(parts + ['Placement', 'Constraints', index]),
-                              '%r is not a constraint; write it like "node.role == manager" or '
-                              '"node.labels.zone != a"' % constraint)
+                              '%s is not a constraint; write it like "node.role == manager" or '
+                              '"node.labels.zone != a"' % short_repr(constraint))
     for index, preference in enumerate(_sequence(placement.get('Preferences'))):
         spread = _mapping(preference).get('Spread')
         if isinstance(spread, str) and not spread.startswith(SPREAD_PREFIXES):
             yield BundleError(json_path(parts + ['Placement', 'Preferences', index, 'Spread']),
-                              'spread over a label: %r should start with node.labels. or engine.labels.' % spread)
+                              'spread over a label: %s should start with node.labels. or engine.labels.'
+                              % short_repr(spread))
 
 
 def _ulimit_problems(parts, service):
@@ -456,7 +528,8 @@ def _host_entry_problems(parts, service):
     for index, entry in enumerate(_sequence(service.get('Hosts'))):
         if isinstance(entry, str) and not _is_host_entry(entry):
             yield BundleError(json_path(parts + ['Hosts', index]),
-                              '%r is not a hosts entry; write it like "10.0.0.5 db db.local" (IP, then names)' % entry)
+                              '%s is not a hosts entry; write it like "10.0.0.5 db db.local" (IP, then names)'
+                              % short_repr(entry))
 
 
 def _is_host_entry(entry):

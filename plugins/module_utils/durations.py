@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.crane.swarm.plugins.module_utils.plain_data import short_repr
+
 _UNIT_NANOSECONDS = {
     'ns': 1,
     'us': 1000,
@@ -25,14 +27,14 @@ _PART = re.compile(r'(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)')
 
 def parse_duration(value, field):
     """Return integer nanoseconds, or raise ValueError naming `field` and the accepted forms."""
-    if isinstance(value, bool):
-        raise ValueError('%s: expected a duration such as "30s" or "1m30s" or integer nanoseconds, got %r'
-                         % (field, value))
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError('%s: expected a duration such as "30s" or "1m30s" or integer nanoseconds, got %s'
+                         % (field, short_repr(value)))
     if isinstance(value, int):
         if value < 0:
             raise ValueError('%s: a duration cannot be negative (got %d)' % (field, value))
         return value
-    text = str(value).strip()
+    text = value.strip()
     if text.isdigit():
         return int(text)
     position = 0
@@ -43,8 +45,8 @@ def parse_duration(value, field):
         total += float(match.group(1)) * _UNIT_NANOSECONDS[match.group(2)]
         position = match.end()
     if not text or position != len(text):
-        raise ValueError('%s: %r is not a duration; write it like "30s", "1m30s", "500ms" or "2160h" '
-                         '(units ns, us, ms, s, m, h), or as integer nanoseconds' % (field, value))
+        raise ValueError('%s: %s is not a duration; write it like "30s", "1m30s", "500ms" or "2160h" '
+                         '(units ns, us, ms, s, m, h), or as integer nanoseconds' % (field, short_repr(value)))
     return int(round(total))
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from ansible_collections.crane.swarm.plugins.module_utils.plain_data import short_repr
+
 _SIZE = re.compile(r'^(\d+(?:\.\d+)?) ?([kmgtp]?)i?b?$', re.IGNORECASE)
 _UNIT_POWERS = {'': 0, 'k': 1, 'm': 2, 'g': 3, 't': 4, 'p': 5}
 _NANO = 10 ** 9
@@ -24,8 +26,8 @@ def parse_size(value, field):
         return value
     match = _SIZE.match(value.strip()) if isinstance(value, str) else None
     if not match:
-        raise ValueError('%s: %r is not a size; write it like "512M", "1G" or "64k" (units b, k, m, g, t, p; '
-                         '1k = 1024 bytes), or as integer bytes' % (field, value))
+        raise ValueError('%s: %s is not a size; write it like "512M", "1G" or "64k" (units b, k, m, g, t, p; '
+                         '1k = 1024 bytes), or as integer bytes' % (field, short_repr(value)))
     number, unit = match.groups()
     return int(Decimal(number) * 1024 ** _UNIT_POWERS[unit.lower()])
 
@@ -38,13 +40,13 @@ def parse_cpus(value, field):
             raise InvalidOperation
         cpus = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError('%s: %r %s' % (field, value, problem))
+        raise ValueError('%s: %s %s' % (field, short_repr(value), problem))
     if not cpus.is_finite() or cpus < 0:
-        raise ValueError('%s: %r %s' % (field, value, problem))
+        raise ValueError('%s: %s %s' % (field, short_repr(value), problem))
     nano = cpus * _NANO
     if nano != nano.to_integral_value():
         # Docker refuses the same: the Engine API counts whole nano-CPUs.
-        raise ValueError('%s: %r is too precise; at most 9 decimal places' % (field, value))
+        raise ValueError('%s: %s is too precise; at most 9 decimal places' % (field, short_repr(value)))
     return int(nano)
 
 

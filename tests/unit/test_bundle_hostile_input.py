@@ -8,8 +8,10 @@ then mutates the corpus bundles at random under the same rules.
 
 from __future__ import annotations
 
+import datetime
 import re
 import time
+import tracemalloc
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import MAX_NAME_LENGTH, OBJECT_NAME_PATTERN
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text
 
 # swarmkit's own rule for service and network names (manager/controlapi/common.go, isValidDNSName), which Go
 # matches in linear time and Python's re in exponential time; validateAnnotations adds at most 63 characters.
@@ -94,3 +97,130 @@ def test_no_schema_pattern_backtracks():
                 start = time.perf_counter()
                 re.fullmatch(pattern, text)
                 assert time.perf_counter() - start < 0.05, (pattern, unit, tail)
+
+
+# ---- 2. bounded time and memory: YAML aliases, huge values in messages, nesting ----
+
+def within_bounds(work, seconds=1.0, megabytes=50):
+    """Run `work()`; assert it took at most `seconds` and allocated at most `megabytes` at its peak."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        return work()
+    finally:
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert elapsed < seconds and peak < megabytes * 2 ** 20, (elapsed, peak)
+
+
+def refusal(text, source='bomb.yml'):
+    """The ValueError load_bundle_text raises for `text` (which must name `source`)."""
+    with pytest.raises(ValueError) as raised:
+        within_bounds(lambda: load_bundle_text(text, source))
+    assert str(raised.value).startswith(source + ': '), raised.value
+    return str(raised.value)
+
+
+def alias_bomb(levels=8, width=9):
+    """`levels` anchors, each a list of `width` aliases of the one before: width**levels strings in ~500 bytes."""
+    lines = ['a0: &a0 [%s]' % ', '.join(['x'] * width)]
+    for level in range(1, levels):
+        lines.append('a%d: &a%d [%s]' % (level, level, ', '.join(['*a%d' % (level - 1)] * width)))
+    lines.append('Services: {web: {Image: busybox, Env: *a%d}}' % (levels - 1))
+    return '\n'.join(lines) + '\n'
+
+
+def test_a_yaml_alias_bomb_is_refused_before_anything_expands_it():
+    text = alias_bomb()
+    assert len(text) < 600
+    message = refusal(text)
+    assert '1000000 values' in message and 'alias' in message and '$.a' in message
+
+
+def test_a_yaml_alias_cycle_is_refused():
+    assert 'holds it' in refusal('a: &a [x, *a]\nServices: {web: {Image: b}}\n')
+
+
+def test_aliases_within_the_bound_load_as_before():
+    bundle = load_bundle_text(alias_bomb(levels=3, width=9), 'ok.yml')
+    assert len(bundle['Services']['web']['Env']) == 9 and len(bundle['Services']['web']['Env'][0]) == 9
+
+
+@pytest.mark.parametrize('open_, close, source', [('[', ']', 'deep.json'), ('[', ']', 'deep.yml'),
+                                                  ('{"a": ', '}', 'deep.json'), ('{a: ', '}', 'deep.yml')])
+def test_nesting_beyond_64_levels_is_refused(open_, close, source):
+    for depth in (65, 1000, 100000):
+        body = open_ * depth + '1' + close * depth
+        text = '{"Services": %s}' % body if source.endswith('.json') else 'Services: %s\n' % body
+        assert 'deeper than 64 levels' in refusal(text, source)
+    body = open_ * 63 + '1' + close * 63
+    text = '{"Services": %s}' % body if source.endswith('.json') else 'Services: %s\n' % body
+    assert check_bundle(load_bundle_text(text, source))  # loaded, then refused by the checks
+
+
+def test_a_huge_value_is_never_rendered_whole_in_a_message():
+    bundle = {'Services': {'web': {'Image': ['x' * 2 ** 20] * 64, 'User': 'y' * 2 ** 26}}}
+    errors = within_bounds(lambda: check_bundle(bundle), megabytes=5)
+    assert [error.path for error in errors] == ['$.Services.web.Image']
+    assert len(errors[0].message) < 200
+    for value in ('z' * 2 ** 24, ['z' * 2 ** 24], {'z' * 2 ** 24: 1}):
+        bundle = {'Services': {'web': {'Image': 'b', 'StopGracePeriod': value, 'Labels': {'z' * 2 ** 24: value}}}}
+        errors = within_bounds(lambda: check_bundle(bundle), megabytes=5)
+        assert errors and max(len(str(error)) for error in errors) < 300, errors
+
+
+# ---- 3. the project's own error, with a JSON path and the fix, never a Python exception ----
+
+SERVICE = 'Services:\n  web:\n    Image: busybox\n'
+
+
+@pytest.mark.parametrize('text, words', [
+    ('? [a]\n: 1\n' + SERVICE, 'a key must be text'),
+    ('? {a: 1}\n: 1\n' + SERVICE, 'a key must be text'),
+    (SERVICE + '    Placement: {1: x}\n', "$.Services.web.Placement['1']: the key 1 is a number in YAML; quote it"),
+    (SERVICE + '    Labels: {null: "1"}\n', "$.Services.web.Labels.null: the key null is null in YAML; quote it"),
+    (SERVICE + '    Labels: {~: "1"}\n', 'quote it'),
+    (SERVICE + '    Labels: {2020-01-01: x}\n', "$.Services.web.Labels['2020-01-01']: the key 2020-01-01 is a date in YAML"),
+    ('Services:\n  on:\n    Image: busybox\n', '$.Services.on: the key on is the boolean true in YAML; quote it'),
+    ('Services:\n  web:\n    Image: 2020-01-01\n', '$.Services.web.Image: 2020-01-01 is a date in YAML'),
+    ('Services:\n  web:\n    Image: 2020-01-01 10:00:00\n', 'quote it'),
+    (SERVICE + '    Command: !!binary aGVsbG8=\n', '$.Services.web.Command: the tag !!binary'),
+    (SERVICE + '    Labels: !!set {a, b}\n', '$.Services.web.Labels: the tag !!set'),
+    (SERVICE + '    Env: !!omap [{a: 1}]\n', 'the tag !!omap'),
+    (SERVICE + '    Env: [!custom x]\n', '$.Services.web.Env[0]: the tag !custom'),
+    (SERVICE + '    Command: [=]\n', 'quote it'),
+    (SERVICE + '    Replicas: %s\n' % ('9' * 5000), '$.Services.web.Replicas: the number 99999'),
+], ids=lambda value: value.split('\n')[-2].strip()[:40] if '\n' in value else None)
+def test_what_json_cannot_hold_is_refused_where_it_is_written(text, words):
+    message = refusal(text, 'stack.yml')
+    assert words in message, message
+    assert re.match(r'stack\.yml: line \d+ column \d+: ', message), message
+
+
+@pytest.mark.parametrize('bundle, path, words', [
+    ({'Services': {'web': {'Image': 'b', 'Placement': {1: 'x'}}}}, '$.Services.web.Placement[1]', 'keys are text'),
+    ({'Services': {'web': {'Image': 'b', 'Labels': {None: '1'}}}}, '$.Services.web.Labels[null]', 'keys are text'),
+    ({'Services': {True: {'Image': 'b'}}}, '$.Services[true]', 'keys are text'),
+    ({'Services': {'web': {'Image': 'b', 'Labels': {datetime.date(2020, 1, 1): 'x'}}}},
+     '$.Services.web.Labels[2020-01-01]', 'keys are text'),
+    ({'Networks': {1: {}}, 'Services': {'web': {'Image': 'b', 'Networks': ['front']}}}, '$.Networks[1]', 'keys are text'),
+    ({'Services': {'web': {'Image': 'b', 'Ports': [{'PublishedPort': 8080, 'Protocol': []}]}}},
+     '$.Services.web.Ports[0].Protocol', 'expected string, got array'),
+    ({'Configs': {'c': {'Content': 'x'}}, 'Services': {'web': {'Image': 'b', 'Configs': [{'Source': 'c', 'Target': ['x']}]}}},
+     '$.Services.web.Configs[0].Target', 'expected string, got array'),
+    ({'Services': {'web': {'Image': 'b', 'Labels': {'a': datetime.date(2020, 1, 1)}}}}, '$.Services.web.Labels.a',
+     'expected string, got date'),
+    ({'Services': {'web': {'Image': 'b', 'Command': ('a', 'b')}}}, '$.Services.web.Command', 'expected array, got tuple'),
+    ({'Secrets': {'s': {'Content': 'x\ud800'}}, 'Services': {'web': {'Image': 'b'}}}, '$.Secrets.s.Content',
+     'half of a UTF-16 pair'),
+    ({'Services': {'web\udc80': {'Image': 'b'}}}, "$.Services['web\\udc80']", 'not a valid name'),
+])
+def test_values_of_any_type_anywhere_get_a_path_not_a_traceback(bundle, path, words):
+    errors = check_bundle(bundle)
+    assert path in [error.path for error in errors], errors
+    assert words in [error for error in errors if error.path == path][0].message
+
+
+def test_json_names_the_source_for_numbers_python_cannot_read():
+    assert 'digits' in refusal('{"Services": {"web": {"Image": "b", "Replicas": %s}}}' % ('9' * 5000), 'big.json')
