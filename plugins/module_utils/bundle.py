@@ -36,9 +36,11 @@ import re
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA, CPUS, DURATION, SIZE
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import (
     MAX_NAME_LENGTH, attachment_target, reference_source, reference_target, service_mode_kind)
-from ansible_collections.crane.swarm.plugins.module_utils.durations import parse_duration
+from ansible_collections.crane.swarm.plugins.module_utils.durations import format_duration, parse_duration
+from ansible_collections.crane.swarm.plugins.module_utils.engine_limits import (
+    MIN_HEALTHCHECK_NANOSECONDS, MIN_MEMORY_BYTES, MIN_NANO_CPUS)
 from ansible_collections.crane.swarm.plugins.module_utils.plain_data import short_repr
-from ansible_collections.crane.swarm.plugins.module_utils.sizes import parse_cpus, parse_size
+from ansible_collections.crane.swarm.plugins.module_utils.sizes import format_size, parse_cpus, parse_size
 
 QUANTITY_PARSERS = {DURATION: parse_duration, SIZE: parse_size, CPUS: parse_cpus}
 HEALTHCHECK_KINDS = ('NONE', 'CMD', 'CMD-SHELL')
@@ -387,6 +389,7 @@ def meaning_errors(bundle):
             errors.extend(_file_references(parts, service, kind, _mapping(bundle.get(kind))))
         errors.extend(_mount_problems(parts, service))
         errors.extend(_healthcheck_problems(parts, service))
+        errors.extend(_too_small(parts, service))
         errors.extend(_placement_problems(parts, service))
         errors.extend(_ulimit_problems(parts, service))
         errors.extend(_host_entry_problems(parts, service))
@@ -499,6 +502,25 @@ def _healthcheck_problems(parts, service):
         yield BundleError(where, '%s needs a command after it' % test[0])
     elif test[0] == 'NONE' and len(test) > 1:
         yield BundleError(where, '["NONE"] disables the healthcheck and takes nothing after it')
+
+
+# What swarmkit refuses below a minimum, zero aside (none: no limit, the default): (path, parser, minimum, shown).
+_MINIMUMS = tuple(
+    [(('Resources', section, 'CPUs'), parse_cpus, MIN_NANO_CPUS, '0.001') for section in ('Limits', 'Reservations')]
+    + [(('Resources', section, 'Memory'), parse_size, MIN_MEMORY_BYTES, format_size(MIN_MEMORY_BYTES))
+       for section in ('Limits', 'Reservations')]
+    + [(('Healthcheck', key), parse_duration, MIN_HEALTHCHECK_NANOSECONDS, format_duration(MIN_HEALTHCHECK_NANOSECONDS))
+       for key in ('Interval', 'Timeout', 'StartPeriod')])
+
+
+def _too_small(parts, service):
+    for where, parse, minimum, shown in _MINIMUMS:
+        value = service
+        for key in where:
+            value = _mapping(value).get(key)
+        if value is not None and 0 < parse(value, '-') < minimum:
+            yield BundleError(json_path(parts + list(where)), 'must be 0 or at least %s, got %s: the swarm refuses '
+                              'less' % (shown, short_repr(value)))
 
 
 def _placement_problems(parts, service):

@@ -12,11 +12,19 @@ one, so Docker's API reference documents them. Every object is closed
 (tests/tools/write_bundle_schema.py regenerates it; a unit test keeps them equal).
 The definitions titled Duration, Size and CPUs are also recognised by title in
 bundle.py, which parses those values with the same functions the translation uses.
+
+Every integer has the range of the Engine API field it sets (engine_limits.py):
+int64 unless the field is narrower (ports, file modes, healthcheck retries,
+which swarmkit keeps in an int32) or a uint64 (counts of replicas, tasks and
+attempts). A number beyond it would be refused by the engine halfway through a
+deployment.
 """
 
 from __future__ import annotations
 
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import OBJECT_NAME_PATTERN
+from ansible_collections.crane.swarm.plugins.module_utils.engine_limits import (
+    INT32_MAX, INT64_MAX, UINT32_MAX, UINT64_MAX)
 
 SCHEMA_ID = 'https://example.invalid/crane/swarm/schemas/crane-bundle.schema.json'
 
@@ -62,10 +70,9 @@ def _enum(values, description=None):
     return schema
 
 
-def _count(description=None, minimum=0, maximum=None):
-    schema = {'type': 'integer', 'minimum': minimum}
-    if maximum is not None:
-        schema['maximum'] = maximum
+def _count(description=None, minimum=0, maximum=INT64_MAX):
+    """An integer from `minimum` to `maximum` (default the Engine API's int64)."""
+    schema = {'type': 'integer', 'minimum': minimum, 'maximum': maximum}
     if description:
         schema['description'] = description
     return schema
@@ -77,7 +84,7 @@ def _boolean(description):
 
 def _update_config(failure_actions, what):
     return _closed({
-        'Parallelism': _count('Tasks %s at once (0: all at once). Default 1.' % what),
+        'Parallelism': _count('Tasks %s at once (0: all at once). Default 1.' % what, maximum=UINT64_MAX),
         'Delay': _ref(DURATION),
         'FailureAction': _enum(failure_actions, 'What to do when a task fails. Default pause.'),
         'Monitor': _ref(DURATION),
@@ -92,7 +99,7 @@ _DEFINITIONS = {
         'title': DURATION,
         'description': 'A Go-style duration such as "30s", "1m30s", "500ms" or "2160h", or integer nanoseconds.',
         'anyOf': [
-            {'type': 'integer', 'minimum': 0},
+            {'type': 'integer', 'minimum': 0, 'maximum': INT64_MAX},
             {'type': 'string', 'pattern': '^\\s*(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|ms|s|m|h))+\\s*$|^\\s*[0-9]+\\s*$'},
         ],
     },
@@ -100,7 +107,7 @@ _DEFINITIONS = {
         'title': SIZE,
         'description': 'A size such as "512M", "1G" or "64k" (units b, k, m, g, t, p; 1k = 1024 bytes), or integer bytes.',
         'anyOf': [
-            {'type': 'integer', 'minimum': 0},
+            {'type': 'integer', 'minimum': 0, 'maximum': INT64_MAX},
             {'type': 'string', 'pattern': '^\\s*[0-9]+(\\.[0-9]+)? ?[kKmMgGtTpP]?[iI]?[bB]?\\s*$'},
         ],
     },
@@ -117,6 +124,11 @@ _DEFINITIONS = {
     'FileMode': {
         'description': 'File permissions: an integer (write 0444 in YAML, 292 in JSON) or an octal string "0444".',
         'anyOf': [{'type': 'integer', 'minimum': 0, 'maximum': 4095}, {'type': 'string', 'pattern': '^0?[0-7]{3,4}$'}],
+    },
+    'FileOwner': {
+        'type': ['string', 'integer'], 'minimum': 0, 'maximum': UINT32_MAX - 1, 'pattern': '^[0-9]{1,10}$',
+        'description': 'A numeric user or group ID, as a number or a string of digits (the daemon reads it with '
+                       'strconv.Atoi when it writes the file: a name fails every task). Default "0".',
     },
     'Port': _closed({
         'Port': _count('The port inside the container (TargetPort in the Engine API).', 1, 65535),
@@ -142,8 +154,8 @@ _DEFINITIONS = {
             _closed({
                 'Source': _string('The name of the secret or config in the bundle.', minLength=1),
                 'Target': _string('File name in the container. Default: the source name.', minLength=1),
-                'UID': {'type': ['string', 'integer'], 'description': 'Owner of the file. Default "0".'},
-                'GID': {'type': ['string', 'integer'], 'description': 'Group of the file. Default "0".'},
+                'UID': _ref('FileOwner'),
+                'GID': _ref('FileOwner'),
                 'Mode': _ref('FileMode'),
             }, required=('Source',)),
         ],
@@ -169,7 +181,7 @@ _DEFINITIONS = {
     'RestartPolicy': _closed({
         'Condition': _enum(('none', 'on-failure', 'any'), 'When a task is restarted. Default any.'),
         'Delay': _ref(DURATION),
-        'MaxAttempts': _count('Restarts tried within Window before giving up (0: no limit).'),
+        'MaxAttempts': _count('Restarts tried within Window before giving up (0: no limit).', maximum=UINT64_MAX),
         'Window': _ref(DURATION),
     }),
     'Healthcheck': _closed({
@@ -180,7 +192,8 @@ _DEFINITIONS = {
         },
         'Interval': _ref(DURATION),
         'Timeout': _ref(DURATION),
-        'Retries': _count(),
+        'Retries': _count('Failures in a row that make the task unhealthy (swarmkit keeps an int32).',
+                          maximum=INT32_MAX),
         'StartPeriod': _ref(DURATION),
     }),
     'Resources': _closed({
@@ -190,7 +203,8 @@ _DEFINITIONS = {
             'Memory': _ref(SIZE),
             'GenericResources': _array(_closed({
                 'Kind': _string(minLength=1),
-                'Value': {'type': ['integer', 'string'], 'description': 'A count (discrete resource) or a name (named resource).'},
+                'Value': {'type': ['integer', 'string'], 'minimum': 0, 'maximum': INT64_MAX,
+                          'description': 'A count (discrete resource) or a name (named resource).'},
             }, required=('Kind', 'Value')), 'Node resources such as GPUs, as nodes advertise them.'),
         }),
     }),
@@ -198,15 +212,16 @@ _DEFINITIONS = {
         'Constraints': _ref('StringList'),
         'Preferences': _array(_closed({'Spread': _string('A label such as "node.labels.zone".', minLength=1)},
                                       required=('Spread',))),
-        'MaxReplicas': _count('At most this many tasks of the service per node (0: no limit).'),
+        'MaxReplicas': _count('At most this many tasks of the service per node (0: no limit).', maximum=UINT64_MAX),
     }),
     'Mode': {
         'type': 'object',
         'description': 'Exactly one of Replicated, Global, ReplicatedJob, GlobalJob. Default: Replicated with 1 replica.',
         'properties': {
-            'Replicated': _closed({'Replicas': _count()}),
+            'Replicated': _closed({'Replicas': _count(maximum=UINT64_MAX)}),
             'Global': _closed({}),
-            'ReplicatedJob': _closed({'MaxConcurrent': _count(), 'TotalCompletions': _count()}),
+            'ReplicatedJob': _closed({'MaxConcurrent': _count(maximum=UINT64_MAX),
+                                      'TotalCompletions': _count(maximum=UINT64_MAX)}),
             'GlobalJob': _closed({}),
         },
         'additionalProperties': False,
@@ -224,7 +239,7 @@ _DEFINITIONS = {
         'User': {'type': 'string'},
         'Networks': _array(_ref('NetworkAttachment')),
         'Mode': _ref('Mode'),
-        'Replicas': _count('Shortcut for Mode: {Replicated: {Replicas: n}}.'),
+        'Replicas': _count('Shortcut for Mode: {Replicated: {Replicas: n}}.', maximum=UINT64_MAX),
         'UpdateConfig': _ref('UpdateConfig'),
         'RollbackConfig': _ref('RollbackConfig'),
         'RestartPolicy': _ref('RestartPolicy'),

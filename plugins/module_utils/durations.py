@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.crane.swarm.plugins.module_utils.engine_limits import INT64_MAX, exact_decimal
 from ansible_collections.crane.swarm.plugins.module_utils.plain_data import short_repr
 
 _UNIT_NANOSECONDS = {
@@ -22,32 +23,45 @@ _UNIT_NANOSECONDS = {
     'm': 60 * 1000 * 1000 * 1000,
     'h': 3600 * 1000 * 1000 * 1000,
 }
-_PART = re.compile(r'(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)')
+_PART = re.compile(r'([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)')
+_DIGITS = re.compile(r'[0-9]+')
 
 
 def parse_duration(value, field):
-    """Return integer nanoseconds, or raise ValueError naming `field` and the accepted forms."""
+    """Return integer nanoseconds, or raise ValueError naming `field` and the accepted forms.
+
+    The result fits the Engine API's int64 nanoseconds (about 292 years); the
+    digits are ASCII, as Go reads them, and text is read exactly, not as a float.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError('%s: expected a duration such as "30s" or "1m30s" or integer nanoseconds, got %s'
                          % (field, short_repr(value)))
     if isinstance(value, int):
         if value < 0:
-            raise ValueError('%s: a duration cannot be negative (got %d)' % (field, value))
-        return value
+            raise ValueError('%s: a duration cannot be negative (got %s)' % (field, short_repr(value)))
+        return _within_int64(value, value, field)
     text = value.strip()
-    if text.isdigit():
-        return int(text)
+    if _DIGITS.fullmatch(text):
+        return _within_int64(int(exact_decimal(text)), value, field)
     position = 0
-    total = 0.0
+    total = 0
     for match in _PART.finditer(text):
         if match.start() != position:
             break
-        total += float(match.group(1)) * _UNIT_NANOSECONDS[match.group(2)]
+        whole, dummy, decimals = match.group(1).partition('.')
+        total += exact_decimal(whole, decimals) * _UNIT_NANOSECONDS[match.group(2)]
         position = match.end()
     if not text or position != len(text):
         raise ValueError('%s: %s is not a duration; write it like "30s", "1m30s", "500ms" or "2160h" '
                          '(units ns, us, ms, s, m, h), or as integer nanoseconds' % (field, short_repr(value)))
-    return int(round(total))
+    return _within_int64(int(round(total)), value, field)
+
+
+def _within_int64(nanoseconds, value, field):
+    if nanoseconds > INT64_MAX:
+        raise ValueError('%s: %s is longer than the Engine API takes: at most %s (about 292 years)'
+                         % (field, short_repr(value), format_duration(INT64_MAX)))
+    return nanoseconds
 
 
 def format_duration(nanoseconds):

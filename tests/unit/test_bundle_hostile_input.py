@@ -224,3 +224,83 @@ def test_values_of_any_type_anywhere_get_a_path_not_a_traceback(bundle, path, wo
 
 def test_json_names_the_source_for_numbers_python_cannot_read():
     assert 'digits' in refusal('{"Services": {"web": {"Image": "b", "Replicas": %s}}}' % ('9' * 5000), 'big.json')
+
+
+# ---- 4. numbers the Engine refuses are refused here, before anything is sent ----
+
+INT64_MAX, UINT64_MAX = 2 ** 63 - 1, 2 ** 64 - 1
+
+
+def service_errors(**service):
+    """[(path, message)] for one service `web` with these keys beside Image."""
+    bundle = {'Secrets': {'s': {'Content': 'x'}}, 'Services': {'web': dict({'Image': 'b'}, **service)}}
+    return [(error.path, error.message) for error in check_bundle(bundle)]
+
+
+def test_every_integer_of_the_schema_has_the_range_of_its_engine_field():
+    found = []
+
+    def walk(schema, where):
+        if isinstance(schema, dict):
+            types = schema.get('type') if isinstance(schema.get('type'), list) else [schema.get('type')]
+            if 'integer' in types:
+                found.append(where)
+                assert 0 <= schema.get('minimum', -1) and schema.get('maximum', UINT64_MAX + 1) <= UINT64_MAX, where
+            for key, value in schema.items():
+                walk(value, where + '/' + key)
+        elif isinstance(schema, list):
+            for index, value in enumerate(schema):
+                walk(value, '%s/%d' % (where, index))
+    walk(BUNDLE_SCHEMA, '#')
+    assert len(found) > 15
+
+
+@pytest.mark.parametrize('service, path, words', [
+    ({'Replicas': 2 ** 64}, '$.Services.web.Replicas', 'at most 18446744073709551615'),
+    ({'Mode': {'Replicated': {'Replicas': 2 ** 64}}}, '$.Services.web.Mode.Replicated.Replicas', 'at most'),
+    ({'Mode': {'ReplicatedJob': {'MaxConcurrent': 2 ** 64}}}, '$.Services.web.Mode.ReplicatedJob.MaxConcurrent', 'at most'),
+    ({'UpdateConfig': {'Parallelism': 2 ** 64}}, '$.Services.web.UpdateConfig.Parallelism', 'at most'),
+    ({'RestartPolicy': {'MaxAttempts': 2 ** 64}}, '$.Services.web.RestartPolicy.MaxAttempts', 'at most'),
+    ({'Placement': {'MaxReplicas': 2 ** 64}}, '$.Services.web.Placement.MaxReplicas', 'at most'),
+    ({'Healthcheck': {'Retries': 2 ** 31}}, '$.Services.web.Healthcheck.Retries', 'at most 2147483647'),
+    ({'Resources': {'Limits': {'Pids': 2 ** 63}}}, '$.Services.web.Resources.Limits.Pids', 'at most 9223372036854775807'),
+    ({'Ulimits': [{'Name': 'nofile', 'Soft': 1, 'Hard': 2 ** 63}]}, '$.Services.web.Ulimits[0].Hard', 'at most'),
+    ({'Resources': {'Reservations': {'GenericResources': [{'Kind': 'gpu', 'Value': 2 ** 63}]}}},
+     '$.Services.web.Resources.Reservations.GenericResources[0].Value', 'at most'),
+    ({'Secrets': [{'Source': 's', 'UID': 2 ** 32}]}, '$.Services.web.Secrets[0].UID', 'at most'),
+    ({'Secrets': [{'Source': 's', 'GID': 'wheel'}]}, '$.Services.web.Secrets[0].GID', 'does not have the expected form'),
+    ({'UpdateConfig': {'MaxFailureRatio': float('nan')}}, '$.Services.web.UpdateConfig.MaxFailureRatio', 'finite'),
+    ({'UpdateConfig': {'MaxFailureRatio': float('-inf')}}, '$.Services.web.UpdateConfig.MaxFailureRatio', 'finite'),
+    ({'Resources': {'Limits': {'CPUs': float('inf')}}}, '$.Services.web.Resources.Limits.CPUs', 'not a CPU count'),
+    ({'Resources': {'Limits': {'CPUs': '1e999999'}}}, '$.Services.web.Resources.Limits.CPUs', 'at most'),
+    ({'Resources': {'Limits': {'CPUs': 9223372037}}}, '$.Services.web.Resources.Limits.CPUs', 'at most'),
+    ({'Resources': {'Limits': {'CPUs': '0.0001'}}}, '$.Services.web.Resources.Limits.CPUs', 'at least 0.001'),
+    ({'Resources': {'Reservations': {'Memory': '1M'}}}, '$.Services.web.Resources.Reservations.Memory', 'at least 4M'),
+    ({'Resources': {'Limits': {'Memory': '9' * 400}}}, '$.Services.web.Resources.Limits.Memory', 'at most'),
+    ({'Resources': {'Limits': {'Memory': '8192p'}}}, '$.Services.web.Resources.Limits.Memory', 'at most'),
+    ({'Resources': {'Limits': {'Memory': 2 ** 63}}}, '$.Services.web.Resources.Limits.Memory', 'at most'),
+    ({'StopGracePeriod': '9' * 400 + 's'}, '$.Services.web.StopGracePeriod', 'at most 2562047h47m16s854775807ns'),
+    ({'StopGracePeriod': '9' * 400}, '$.Services.web.StopGracePeriod', 'at most'),
+    ({'StopGracePeriod': 2 ** 63}, '$.Services.web.StopGracePeriod', 'at most'),
+    ({'StopGracePeriod': '2562047h47m16.854775808s'}, '$.Services.web.StopGracePeriod', 'at most'),
+    ({'StopGracePeriod': '\u00b2s'}, '$.Services.web.StopGracePeriod', "'\u00b2s' is not a duration"),
+    ({'StopGracePeriod': '\u0661\u0662s'}, '$.Services.web.StopGracePeriod', 'is not a duration'),
+    ({'StopGracePeriod': '\u00b2'}, '$.Services.web.StopGracePeriod', "'\u00b2' is not a duration"),
+    ({'Healthcheck': {'Interval': '500us'}}, '$.Services.web.Healthcheck.Interval', 'at least 1ms'),
+])
+def test_a_number_the_engine_refuses_is_refused_at_its_path(service, path, words):
+    errors = service_errors(**service)
+    assert [where for where, message in errors] == [path], errors
+    assert words in errors[0][1], errors
+
+
+@pytest.mark.parametrize('service', [
+    {'Replicas': UINT64_MAX}, {'StopGracePeriod': '2562047h47m16.854775807s'}, {'StopGracePeriod': INT64_MAX},
+    {'Resources': {'Limits': {'CPUs': '9223372036.854775807', 'Memory': INT64_MAX, 'Pids': INT64_MAX}}},
+    {'Resources': {'Limits': {'CPUs': 0, 'Memory': 0}, 'Reservations': {'CPUs': 0.001, 'Memory': '4M'}}},
+    {'Healthcheck': {'Interval': 0, 'Timeout': '1ms', 'Retries': 2 ** 31 - 1}},
+    {'Secrets': [{'Source': 's', 'UID': '1000', 'GID': 4294967294}]},
+])
+def test_the_largest_numbers_the_engine_takes_pass(service):
+    bundle = {'Secrets': {'s': {'Content': 'x'}}, 'Services': {'web': dict({'Image': 'b'}, **service)}}
+    assert check_bundle(bundle) == []
