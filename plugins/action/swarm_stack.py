@@ -21,8 +21,9 @@ from ansible.errors import AnsibleActionFail, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle
-from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text
+from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle, json_path
+from ansible_collections.crane.swarm.plugins.module_utils.engine_limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text, read_bundle_file
 
 
 class ActionModule(ActionBase):
@@ -35,7 +36,7 @@ class ActionModule(ActionBase):
         if args.get('state', 'present') == 'present':
             try:
                 bundle, source, base_dir = self._read_bundle(args.pop('src', None), args.get('definition'))
-                problems = check_bundle(bundle)
+                problems = check_bundle(bundle, args.get('name'))
                 if problems:
                     result.update(failed=True, changed=False, problems=[str(problem) for problem in problems],
                                   msg='bundle %s has %d problem(s), nothing was deployed:\n%s' % (
@@ -70,22 +71,32 @@ class ActionModule(ActionBase):
             path = self._find_needle('files', src)
         except AnsibleFileNotFound as exc:
             raise AnsibleActionFail('src: %s' % to_text(exc))
-        with open(path, 'rb') as bundle_file:
-            text = to_text(bundle_file.read(), errors='surrogate_or_strict')
-        return load_bundle_text(text, path), path, os.path.dirname(path)
+        return load_bundle_text(read_bundle_file(path), path), path, os.path.dirname(path)
 
     @staticmethod
     def _file_contents(definitions, base_dir, section):
-        """{logical name: base64 content} of the entries that name a File, read on the controller."""
+        """{logical name: base64 content} of the entries that name a File, read on the controller.
+
+        A content the swarm would refuse (empty, or too large: swarmkit's limits)
+        is refused here, before anything is created.
+        """
+        kind, limit = {'Secrets': ('secret', MAX_SECRET_BYTES), 'Configs': ('config', MAX_CONFIG_BYTES)}[section]
         contents = {}
         for name, definition in (definitions or {}).items():
             if not isinstance(definition, dict) or not definition.get('File'):
                 continue
+            where = json_path([section, name, 'File'])
             path = os.path.join(base_dir, os.path.expanduser(definition['File']))
             try:
                 with open(path, 'rb') as content_file:
-                    contents[name] = base64.b64encode(content_file.read()).decode('ascii')
-            except OSError as exc:
-                raise AnsibleActionFail('$.%s.%s.File: cannot read %s on the controller: %s'
-                                        % (section, name, path, exc.strerror))
+                    data = content_file.read(limit + 1)
+            except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+                raise AnsibleActionFail('%s: cannot read %s on the controller: %s'
+                                        % (where, path, getattr(exc, 'strerror', None) or exc))
+            if not data:
+                raise AnsibleActionFail('%s: %s is empty: a swarm %s holds 1 to %d bytes' % (where, path, kind, limit))
+            if len(data) > limit:
+                raise AnsibleActionFail('%s: %s holds %d bytes or more: a swarm %s holds at most %d'
+                                        % (where, path, limit + 1, kind, limit))
+            contents[name] = base64.b64encode(data).decode('ascii')
         return contents

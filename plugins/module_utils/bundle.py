@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Checking an extended DAB bundle, as plain data: every problem with the JSON path it sits at.
 
-    check_bundle(bundle) -> [BundleError]
+    check_bundle(bundle, stack=None) -> [BundleError]
 
 Pure and stdlib only. The action plugin runs these checks on the controller,
 before anything is sent; the module on the manager receives checked bundles
@@ -18,7 +18,9 @@ only, so neither this file nor the schema is part of its payload. The checks:
   stack of 200 services it took 0.4 s, these checks 0.05 s;
 - meaning, which JSON Schema cannot express: conflicting options, references to
   networks, secrets and configs the stack does not define, duplicate published
-  ports, malformed constraints, hosts entries and healthchecks.
+  ports, malformed constraints, hosts entries and healthchecks, and what
+  swarmkit refuses: resources below its minimums, contents it cannot hold, and,
+  given the stack's name, object names longer than it takes once scoped.
 
 A problem already reported at a path is not reported there twice. The checks of
 meaning see only the parts of the bundle whose form is right, so that they may
@@ -35,12 +37,14 @@ import re
 
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA, CPUS, DURATION, SIZE
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import (
-    MAX_NAME_LENGTH, attachment_target, reference_source, reference_target, service_mode_kind)
+    MAX_NAME_LENGTH, OBJECT_NAME_PATTERN, attachment_target, reference_source, reference_target, service_mode_kind)
 from ansible_collections.crane.swarm.plugins.module_utils.durations import format_duration, parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.engine_limits import (
-    MIN_HEALTHCHECK_NANOSECONDS, MIN_MEMORY_BYTES, MIN_NANO_CPUS)
+    MAX_CONFIG_BYTES, MAX_SECRET_BYTES, MAX_SECRET_OR_CONFIG_NAME, MIN_HEALTHCHECK_NANOSECONDS, MIN_MEMORY_BYTES,
+    MIN_NANO_CPUS)
 from ansible_collections.crane.swarm.plugins.module_utils.plain_data import short_repr
 from ansible_collections.crane.swarm.plugins.module_utils.sizes import format_size, parse_cpus, parse_size
+from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import CONTENT_HASH_DIGITS, scoped_name
 
 QUANTITY_PARSERS = {DURATION: parse_duration, SIZE: parse_size, CPUS: parse_cpus}
 HEALTHCHECK_KINDS = ('NONE', 'CMD', 'CMD-SHELL')
@@ -75,11 +79,14 @@ class BundleError(object):
         return hash((self.path, self.message))
 
 
-def check_bundle(bundle):
-    """Every problem of `bundle`, at most one per path."""
+def check_bundle(bundle, stack=None):
+    """Every problem of `bundle`, at most one per path; with `stack`, also the names it gives the objects."""
     found = structure_errors(bundle)
     if isinstance(bundle, dict):
-        found.extend(meaning_errors(well_formed_part(bundle, found)))
+        well_formed = well_formed_part(bundle, found)
+        found.extend(meaning_errors(well_formed))
+        if stack is not None:
+            found.extend(scoped_name_errors(stack, well_formed))
     return _one_per_path(found)
 
 
@@ -437,7 +444,13 @@ def _network_conflicts(parts, service):
 
 def _network_references(parts, service, bundle):
     if 'Networks' not in bundle:
-        return  # Docker 1.12: every network a service names is an overlay network of the stack.
+        # Docker 1.12: every network a service names is an overlay network of the stack, which it creates.
+        for index, entry in enumerate(_sequence(service.get('Networks'))):
+            target = attachment_target(entry)
+            if isinstance(target, str) and not re.fullmatch(OBJECT_NAME_PATTERN, target):
+                where = parts + ['Networks', index] + (['Target'] if isinstance(entry, dict) else [])
+                yield BundleError(json_path(where), name_message(target))
+        return
     declared = _mapping(bundle.get('Networks'))
     for index, entry in enumerate(_sequence(service.get('Networks'))):
         target = attachment_target(entry)
@@ -606,3 +619,47 @@ def _stack_file_object_problems(bundle, kind):
             yield BundleError(json_path(parts + ['Content']), 'give File or Content, not both')
         elif 'File' not in item and 'Content' not in item:
             yield BundleError(json_path(parts), 'give File (a path relative to the bundle), Content, or External: true')
+        elif 'Content' in item:
+            size = len(item['Content'].encode('utf-8'))
+            limit = {'Secrets': MAX_SECRET_BYTES, 'Configs': MAX_CONFIG_BYTES}[kind]
+            if not 1 <= size <= limit:
+                yield BundleError(json_path(parts + ['Content']), 'holds %d bytes: a swarm %s holds 1 to %d'
+                                  % (size, kind[:-1].lower(), limit))
+
+
+# ---- Names: what the stack's name makes of the bundle's ----
+
+def scoped_name_errors(stack, bundle):
+    """Problems of the Docker names `stack` gives the objects of `bundle` (<stack>_<name>, secrets and configs
+    with a digest of their content after it), which the bundle alone does not decide."""
+    if not isinstance(stack, str) or not re.fullmatch(OBJECT_NAME_PATTERN, stack):
+        return [BundleError('name', '%s is not a valid stack name: use at most %d letters, digits, "-" and "_", '
+                            'starting and ending with a letter or digit' % (short_repr(stack), MAX_NAME_LENGTH))]
+    errors = []
+    for name in _mapping(bundle.get('Services')):
+        errors.extend(_scoped_name_error(['Services', name], 'service', scoped_name(stack, name), MAX_NAME_LENGTH))
+    if 'Networks' in bundle:
+        for name, network in _mapping(bundle.get('Networks')).items():
+            if not _mapping(network).get('External'):
+                errors.extend(_scoped_name_error(['Networks', name], 'network', scoped_name(stack, name),
+                                                 MAX_NAME_LENGTH))
+    else:  # Docker 1.12: the networks are those the services name
+        for service_name, service in _services(bundle):
+            for index, entry in enumerate(_sequence(service.get('Networks'))):
+                where = ['Services', service_name, 'Networks', index] + (['Target'] if isinstance(entry, dict) else [])
+                errors.extend(_scoped_name_error(where, 'network', scoped_name(stack, attachment_target(entry)),
+                                                 MAX_NAME_LENGTH))
+    for kind in ('Secrets', 'Configs'):
+        for name, item in _mapping(bundle.get(kind)).items():
+            if not _mapping(item).get('External'):
+                full_name = '%s_%s' % (scoped_name(stack, name), '0' * CONTENT_HASH_DIGITS)
+                errors.extend(_scoped_name_error([kind, name], kind[:-1].lower(), full_name, MAX_SECRET_OR_CONFIG_NAME,
+                                                 ' (with the digest of its content)'))
+    return errors
+
+
+def _scoped_name_error(parts, kind, full_name, limit, note=''):
+    if len(full_name) > limit:
+        yield BundleError(json_path(parts), "the %s's Docker name %s is %d characters%s; the swarm takes at most %d: "
+                          "shorten the name or the stack's"
+                          % (kind, short_repr(full_name), len(full_name), note, limit))

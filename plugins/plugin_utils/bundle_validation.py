@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading a stack bundle on the controller.
 
+    read_bundle_file(path)         -> its text, or ValueError naming the file (a folder, too large, not UTF-8)
     load_bundle_text(text, source) -> the bundle (JSON or YAML), or ValueError naming source and line
 
 The action plugin then checks it with module_utils/bundle.py's check_bundle;
@@ -29,6 +30,7 @@ no real bundle comes near (a stack of 200 services holds about 20,000 values,
 from __future__ import annotations
 
 import json
+import os
 
 import yaml
 from yaml.composer import Composer, ComposerError
@@ -51,6 +53,7 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 
     _PARSER_BASES = (Reader, Scanner, Parser)
 
+MAX_BUNDLE_BYTES = 16 * 2 ** 20  # a stack of 200 services takes about 160 KiB
 MAX_DEPTH = 64
 MAX_VALUES = 1000000
 # More digits than any number the Engine API takes (2**64 has 20): Python refuses ints past 4300 digits.
@@ -79,6 +82,24 @@ def _written(node):
 def _tag_message(tag):
     return ('the tag %s has no meaning in a bundle (JSON data: text, numbers, booleans, null, lists and mappings)'
             % tag.replace(_TAG, '!!'))
+
+
+def read_bundle_file(path):
+    """The text of the bundle file at `path` (UTF-8, a byte order mark allowed), or ValueError naming it."""
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(MAX_BUNDLE_BYTES + 1)
+    except IsADirectoryError:
+        raise ValueError('%s: is a directory, not a bundle file' % path)
+    except OSError as exc:
+        raise ValueError('%s: cannot read it: %s' % (path, exc.strerror or exc))
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise ValueError('%s: is larger than %d MiB: that is no bundle' % (path, MAX_BUNDLE_BYTES // 2 ** 20))
+    try:
+        return data.decode('utf-8-sig')
+    except UnicodeDecodeError as exc:
+        raise ValueError('%s: not UTF-8 text: byte 0x%02x at offset %d; save the file as UTF-8'
+                         % (path, data[exc.start], exc.start))
 
 
 def load_bundle_text(text, source):
