@@ -30,7 +30,6 @@ no real bundle comes near (a stack of 200 services holds about 20,000 values,
 from __future__ import annotations
 
 import json
-import os
 
 import yaml
 from yaml.composer import Composer, ComposerError

@@ -9,6 +9,7 @@ then mutates the corpus bundles at random under the same rules.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import time
 import tracemalloc
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import MAX_NAME_LENGTH, OBJECT_NAME_PATTERN
+from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import desired_stack
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text
 
 # swarmkit's own rule for service and network names (manager/controlapi/common.go, isValidDNSName), which Go
@@ -147,6 +149,27 @@ def test_aliases_within_the_bound_load_as_before():
     assert len(bundle['Services']['web']['Env']) == 9 and len(bundle['Services']['web']['Env'][0]) == 9
 
 
+def many_services(services, variables):
+    """`services` services that are one service (a YAML alias) with `variables` variables."""
+    lines = ['Services:', '  s0: &svc {Image: busybox, Env: [%s]}' % ', '.join('e%d=1' % i for i in range(variables))]
+    return '\n'.join(lines + ['  s%d: *svc' % index for index in range(1, services)]) + '\n'
+
+
+def test_a_bundle_just_within_the_value_bound_checks_and_translates_in_bounds():
+    """About a million values from 20 KB of YAML: accepted, then checked and translated in about 1 s."""
+    text = many_services(1000, 990)
+
+    def deploy():
+        bundle = load_bundle_text(text, 'many.yml')
+        assert check_bundle(bundle, 'demo') == []
+        return len(json.dumps(desired_stack('demo', bundle)))
+    start = time.perf_counter()
+    deploy()
+    assert time.perf_counter() - start < 5
+    assert within_bounds(deploy, seconds=60) > 10 ** 7  # tracemalloc slows it about ninefold
+    assert 'more than 1000000 values' in refusal(many_services(1000, 1000), 'many.yml')
+
+
 @pytest.mark.parametrize('open_, close, source', [('[', ']', 'deep.json'), ('[', ']', 'deep.yml'),
                                                   ('{"a": ', '}', 'deep.json'), ('{a: ', '}', 'deep.yml')])
 def test_nesting_beyond_64_levels_is_refused(open_, close, source):
@@ -181,7 +204,8 @@ SERVICE = 'Services:\n  web:\n    Image: busybox\n'
     (SERVICE + '    Placement: {1: x}\n', "$.Services.web.Placement['1']: the key 1 is a number in YAML; quote it"),
     (SERVICE + '    Labels: {null: "1"}\n', "$.Services.web.Labels.null: the key null is null in YAML; quote it"),
     (SERVICE + '    Labels: {~: "1"}\n', 'quote it'),
-    (SERVICE + '    Labels: {2020-01-01: x}\n', "$.Services.web.Labels['2020-01-01']: the key 2020-01-01 is a date in YAML"),
+    (SERVICE + '    Labels: {2020-01-01: x}\n',
+     "$.Services.web.Labels['2020-01-01']: the key 2020-01-01 is a date in YAML"),
     ('Services:\n  on:\n    Image: busybox\n', '$.Services.on: the key on is the boolean true in YAML; quote it'),
     ('Services:\n  web:\n    Image: 2020-01-01\n', '$.Services.web.Image: 2020-01-01 is a date in YAML'),
     ('Services:\n  web:\n    Image: 2020-01-01 10:00:00\n', 'quote it'),
@@ -204,14 +228,17 @@ def test_what_json_cannot_hold_is_refused_where_it_is_written(text, words):
     ({'Services': {True: {'Image': 'b'}}}, '$.Services[true]', 'keys are text'),
     ({'Services': {'web': {'Image': 'b', 'Labels': {datetime.date(2020, 1, 1): 'x'}}}},
      '$.Services.web.Labels[2020-01-01]', 'keys are text'),
-    ({'Networks': {1: {}}, 'Services': {'web': {'Image': 'b', 'Networks': ['front']}}}, '$.Networks[1]', 'keys are text'),
+    ({'Networks': {1: {}}, 'Services': {'web': {'Image': 'b', 'Networks': ['front']}}}, '$.Networks[1]',
+     'keys are text'),
     ({'Services': {'web': {'Image': 'b', 'Ports': [{'PublishedPort': 8080, 'Protocol': []}]}}},
      '$.Services.web.Ports[0].Protocol', 'expected string, got array'),
-    ({'Configs': {'c': {'Content': 'x'}}, 'Services': {'web': {'Image': 'b', 'Configs': [{'Source': 'c', 'Target': ['x']}]}}},
+    ({'Configs': {'c': {'Content': 'x'}},
+      'Services': {'web': {'Image': 'b', 'Configs': [{'Source': 'c', 'Target': ['x']}]}}},
      '$.Services.web.Configs[0].Target', 'expected string, got array'),
     ({'Services': {'web': {'Image': 'b', 'Labels': {'a': datetime.date(2020, 1, 1)}}}}, '$.Services.web.Labels.a',
      'expected string, got date'),
-    ({'Services': {'web': {'Image': 'b', 'Command': ('a', 'b')}}}, '$.Services.web.Command', 'expected array, got tuple'),
+    ({'Services': {'web': {'Image': 'b', 'Command': ('a', 'b')}}}, '$.Services.web.Command',
+     'expected array, got tuple'),
     ({'Secrets': {'s': {'Content': 'x\ud800'}}, 'Services': {'web': {'Image': 'b'}}}, '$.Secrets.s.Content',
      'half of a UTF-16 pair'),
     ({'Services': {'web\udc80': {'Image': 'b'}}}, "$.Services['web\\udc80']", 'not a valid name'),
@@ -258,17 +285,20 @@ def test_every_integer_of_the_schema_has_the_range_of_its_engine_field():
 @pytest.mark.parametrize('service, path, words', [
     ({'Replicas': 2 ** 64}, '$.Services.web.Replicas', 'at most 18446744073709551615'),
     ({'Mode': {'Replicated': {'Replicas': 2 ** 64}}}, '$.Services.web.Mode.Replicated.Replicas', 'at most'),
-    ({'Mode': {'ReplicatedJob': {'MaxConcurrent': 2 ** 64}}}, '$.Services.web.Mode.ReplicatedJob.MaxConcurrent', 'at most'),
+    ({'Mode': {'ReplicatedJob': {'MaxConcurrent': 2 ** 64}}}, '$.Services.web.Mode.ReplicatedJob.MaxConcurrent',
+     'at most'),
     ({'UpdateConfig': {'Parallelism': 2 ** 64}}, '$.Services.web.UpdateConfig.Parallelism', 'at most'),
     ({'RestartPolicy': {'MaxAttempts': 2 ** 64}}, '$.Services.web.RestartPolicy.MaxAttempts', 'at most'),
     ({'Placement': {'MaxReplicas': 2 ** 64}}, '$.Services.web.Placement.MaxReplicas', 'at most'),
     ({'Healthcheck': {'Retries': 2 ** 31}}, '$.Services.web.Healthcheck.Retries', 'at most 2147483647'),
-    ({'Resources': {'Limits': {'Pids': 2 ** 63}}}, '$.Services.web.Resources.Limits.Pids', 'at most 9223372036854775807'),
+    ({'Resources': {'Limits': {'Pids': 2 ** 63}}}, '$.Services.web.Resources.Limits.Pids',
+     'at most 9223372036854775807'),
     ({'Ulimits': [{'Name': 'nofile', 'Soft': 1, 'Hard': 2 ** 63}]}, '$.Services.web.Ulimits[0].Hard', 'at most'),
     ({'Resources': {'Reservations': {'GenericResources': [{'Kind': 'gpu', 'Value': 2 ** 63}]}}},
      '$.Services.web.Resources.Reservations.GenericResources[0].Value', 'at most'),
     ({'Secrets': [{'Source': 's', 'UID': 2 ** 32}]}, '$.Services.web.Secrets[0].UID', 'at most'),
-    ({'Secrets': [{'Source': 's', 'GID': 'wheel'}]}, '$.Services.web.Secrets[0].GID', 'does not have the expected form'),
+    ({'Secrets': [{'Source': 's', 'GID': 'wheel'}]}, '$.Services.web.Secrets[0].GID',
+     'does not have the expected form'),
     ({'UpdateConfig': {'MaxFailureRatio': float('nan')}}, '$.Services.web.UpdateConfig.MaxFailureRatio', 'finite'),
     ({'UpdateConfig': {'MaxFailureRatio': float('-inf')}}, '$.Services.web.UpdateConfig.MaxFailureRatio', 'finite'),
     ({'Resources': {'Limits': {'CPUs': float('inf')}}}, '$.Services.web.Resources.Limits.CPUs', 'not a CPU count'),

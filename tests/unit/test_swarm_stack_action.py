@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import base64
-import os
 
 import pytest
 from ansible.errors import AnsibleActionFail
