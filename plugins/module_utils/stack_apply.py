@@ -30,6 +30,25 @@ def in_stack(item, stack):
     return labels.get(STACK_NAMESPACE_LABEL) == stack
 
 
+def echoed_arguments(params):
+    """The module's arguments as a result may echo them: the bundle and the file contents summed up.
+
+    The bundle carries inline secret contents, and echoing hundreds of services back
+    (and scanning them for no_log values) would cost more than deploying them unchanged.
+    """
+    echoed = dict(params)
+    definition = params.get('definition')
+    if isinstance(definition, dict):
+        echoed['definition'] = 'a bundle of %d service(s), not echoed' % len(definition.get('Services') or {})
+    elif definition is not None:
+        echoed['definition'] = 'not echoed'
+    for key in ('secret_data', 'config_data'):
+        value = params.get(key)
+        if value:
+            echoed[key] = '%d file(s), not echoed' % len(value) if isinstance(value, dict) else 'not echoed'
+    return echoed
+
+
 def with_object_ids(spec, secret_ids, config_ids):
     """The spec with SecretID/ConfigID filled from {object name: ID} (placeholders in check mode)."""
     spec = plain_copy(spec)

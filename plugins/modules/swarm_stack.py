@@ -90,6 +90,9 @@ options:
     default: 300
 notes:
   - Run it against a manager.
+  - Results never echo the bundle or the file contents (C(invocation) shows their size only), on success
+    and on every failure. Inline secret and config contents, and the files' contents, are also masked
+    wherever they would appear in a result, like no_log values, when at least 4 characters long.
   - Registry credentials for C(WithRegistryAuth) services come from the manager's docker
     C(config.json) (C(auths)); they are sent to the engine and never printed.
 seealso:
@@ -161,6 +164,7 @@ converged:
   type: bool
 """
 
+import base64
 import json
 import os
 import time
@@ -171,30 +175,17 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import (
-    by_name, carry_swarm_state, convergence, in_stack, keeps_failing, registry_auth_header, rolls_out_tasks,
-    same_image_pinned, services_using, task_errors, with_object_ids)
+    by_name, carry_swarm_state, convergence, echoed_arguments, in_stack, keeps_failing, registry_auth_header,
+    rolls_out_tasks, same_image_pinned, services_using, task_errors, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
     desired_stack, diff_for_display, network_changes, service_changes)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
 
 POLL_INTERVAL = 1.0
 ROLLOUT_START_GRACE = 5.0  # seconds; the engine begins a rollout within milliseconds of the update
-
-
-def echoed_arguments(params):
-    """The module's arguments as the result echoes them, with the bundle and file contents summed up.
-
-    Echoing a bundle of hundreds of services back (and scanning it for no_log
-    values) would cost more than deploying it unchanged.
-    """
-    echoed = dict(params)
-    bundle = params.get('definition')
-    if isinstance(bundle, dict):
-        echoed['definition'] = 'a bundle of %d service(s), not echoed' % len(bundle.get('Services') or {})
-    for key in ('secret_data', 'config_data'):
-        if params.get(key):
-            echoed[key] = '%d file(s), not echoed' % len(params[key])
-    return echoed
+# Shorter contents are not masked in the output: every occurrence of one or two letters would be,
+# hiding the very facts a failure reports. They are never echoed either way.
+MIN_MASKED_LENGTH = 4
 
 
 class StackDeployment(EngineTask):
@@ -204,7 +195,7 @@ class StackDeployment(EngineTask):
         super().__init__(module, client, dict(
             changed=False, services=dict(created=[], updated={}, removed=[], unchanged=[]),
             networks=dict(created=[], removed=[]), secrets=dict(created=[], removed=[]),
-            configs=dict(created=[], removed=[]), invocation=dict(module_args=echoed_arguments(module.params))))
+            configs=dict(created=[], removed=[])))
         self.stack = module.params['name']
         self.check_mode = module.check_mode
         self.changes_by_service = {}
@@ -532,6 +523,39 @@ def bundle_mapping(module):
     return definition
 
 
+def never_echo_contents(module):
+    """Every result of the module, failures included, echoes its arguments with the bundle and contents summed up.
+
+    AnsibleModule echoes its raw arguments in `invocation` unless the result has one:
+    the bundle would show with its inline secrets wherever the module fails.
+    """
+    def echoing(original):
+        def call(*args, **result):
+            result.setdefault('invocation', dict(module_args=echoed_arguments(module.params)))
+            original(*args, **result)
+        return call
+    for method in ('fail_json', 'exit_json'):
+        setattr(module, method, echoing(getattr(module, method)))
+
+
+def mask_contents(module, bundle):
+    """Hide the bundle's secret and config contents wherever they would appear in a result, as no_log values."""
+    contents = set()
+    for section in ('Secrets', 'Configs'):
+        for definition in (bundle.get(section) or {}).values():
+            if isinstance(definition, dict) and isinstance(definition.get('Content'), str):
+                contents.add(definition['Content'])
+    for key in ('secret_data', 'config_data'):
+        for encoded in (module.params.get(key) or {}).values():
+            contents.add(encoded)
+            try:
+                contents.add(base64.b64decode(encoded).decode('utf-8'))
+            except (ValueError, TypeError):
+                pass  # not text: it cannot appear in a message either
+    module.no_log_values.update(content for content in contents
+                                if isinstance(content, str) and len(content.strip()) >= MIN_MASKED_LENGTH)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=engine_argument_spec(
@@ -550,11 +574,13 @@ def main():
         required_together=ENGINE_REQUIRED_TOGETHER,
         mutually_exclusive=[('src', 'definition')],
     )
+    never_echo_contents(module)
     if module.params['state'] == 'present':
         if module.params['src']:
             module.fail_json(msg='src is read on the controller by the action plugin crane.swarm.swarm_stack; '
                                  'call the module by that name (not through a renamed copy), or pass definition')
         module.params['definition'] = bundle_mapping(module)
+        mask_contents(module, module.params['definition'])
     run_engine_task(module, StackDeployment)
 
 

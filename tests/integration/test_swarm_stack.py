@@ -335,3 +335,37 @@ def test_registry_credentials_reach_the_engine_but_never_the_output(sandbox, sta
     assert password not in run.output
     assert base64.b64encode(('deploy:' + password).encode()).decode() not in run.output
     assert 'auth_a' in stack_services(sandbox, 'auth')
+
+
+def test_secret_contents_never_reach_the_output_of_a_failure(sandbox, stack_swarm, run_playbook, tmp_path):
+    inline, in_file, in_config = 'crane-inline-9d27e1', 'crane-file-4b83aa', 'crane-config-6f01c2'
+    (tmp_path / 'file-secret.txt').write_text(in_file)
+    sandbox.docker('node1', 'service', 'create', '--detach', '--name', 'leak3_c', 'busybox:latest', 'sleep', '3600')
+
+    def leaky(**services):
+        return {'Version': '0.1', 'Secrets': {'inline': {'Content': inline}, 'infile': {'File': 'file-secret.txt'}},
+                'Configs': {'conf': {'Content': in_config}},
+                'Services': dict((name, service(Secrets=['inline', 'infile'], Configs=['conf'], **extra))
+                                 for name, extra in services.items())}
+    tasks = [
+        ('unreachable engine', 'node1', dict(name='leak1', definition=leaky(a={}),
+                                             docker_host='unix:///run/crane-no-engine.sock')),
+        ('worker node', 'node2', dict(name='leak2', definition=leaky(a={}))),
+        ('engine refusal', 'node1', dict(name='leak3', definition=leaky(a={}, c={}), wait=False)),
+        ('wait failure', 'node1', dict(name='leak4', wait_timeout=5, definition=leaky(
+            a={'Placement': {'Constraints': ['node.labels.crane-nowhere == yes']}}))),
+    ]
+    plays = [{'hosts': host, 'gather_facts': False, 'tasks': [
+        {'name': name, 'crane.swarm.swarm_stack': options, 'ignore_errors': True}]} for name, host, options in tasks]
+    try:
+        run = run_playbook(plays, verbosity=3)
+    finally:
+        sandbox.docker('node1', 'service', 'rm', 'leak3_c', check=False)
+    for name, host, dummy in tasks:
+        assert run.status(name, host) == 'ignored', (name, run.result(name, host))
+    assert 'not a swarm manager' in run.result('worker node', 'node2')['msg']
+    assert 'leak3_c' in run.result('engine refusal', 'node1')['msg']
+    assert 'leak4_a' in run.result('wait failure', 'node1')['msg']
+    for value in (inline, in_file, in_config):
+        for form in (value, base64.b64encode(value.encode()).decode()):
+            assert form not in run.output, '%s appears in the output' % form

@@ -124,3 +124,16 @@ def test_keeps_failing_counts_failed_and_rejected_tasks():
     assert stack_apply.keeps_failing(tasks, ['a', 'b', 'c']) == ['a']
     assert stack_apply.keeps_failing(tasks, ['b']) == []
     assert stack_apply.keeps_failing(tasks, ['a', 'b'], attempts=2) == ['a', 'b']
+
+
+def test_echoed_arguments_never_carry_the_bundle_or_contents():
+    params = {'name': 's', 'definition': {'Services': {'a': {}, 'b': {}}, 'Secrets': {'x': {'Content': 'hush'}}},
+              'secret_data': {'f': 'aHVzaA=='}, 'config_data': {}, 'wait': True}
+    echoed = stack_apply.echoed_arguments(params)
+    assert echoed == {'name': 's', 'definition': 'a bundle of 2 service(s), not echoed',
+                      'secret_data': '1 file(s), not echoed', 'config_data': {}, 'wait': True}
+    assert 'hush' in str(params)  # the arguments themselves are left as they are
+    text = stack_apply.echoed_arguments({'definition': '{"Services": {}}', 'secret_data': 'raw=text'})
+    assert text == {'definition': 'not echoed', 'secret_data': 'not echoed'}
+    assert stack_apply.echoed_arguments({'definition': None, 'secret_data': None}) == {
+        'definition': None, 'secret_data': None}
