@@ -160,6 +160,91 @@ def task_errors(tasks, service_ids, limit=3):
     return errors
 
 
+def shortened(names, limit=5):
+    """The first `limit` items, and how many more there are: ['a', 'b', 'and 3 more']."""
+    names = list(names)
+    if len(names) <= limit + 1:
+        return names
+    return names[:limit] + ['and %d more' % (len(names) - limit)]
+
+
+# -- the address space of the stack's networks
+
+def task_count(spec, nodes):
+    """How many tasks a ServiceSpec runs at once on a swarm of `nodes` nodes that can run tasks."""
+    mode = spec.get('Mode') or {'Replicated': {}}
+    if 'Global' in mode or 'GlobalJob' in mode:
+        return nodes
+    if 'ReplicatedJob' in mode:
+        return (mode['ReplicatedJob'] or {}).get('MaxConcurrent') or 1
+    return (mode.get('Replicated') or {}).get('Replicas', 1)
+
+
+def addresses_needed(specs, network, nodes):
+    """{what: count} of the addresses `network` must hold for these ServiceSpecs.
+
+    Each attached service takes one address per task (a global service one per
+    node); a VIP-mode service also its virtual IP; a start-first update starts
+    Parallelism new tasks before it stops old ones. Each node running tasks on the
+    network has a load-balancer address on it, and the subnet's network, broadcast
+    and gateway addresses are never given out. `specs` name networks in
+    TaskTemplate.Networks[].Target as `network` is named.
+    """
+    tasks = vips = headroom = 0
+    for spec in specs:
+        template = spec.get('TaskTemplate') or {}
+        attachments = template.get('Networks') or spec.get('Networks') or []
+        if not any(attachment.get('Target') == network for attachment in attachments):
+            continue
+        count = task_count(spec, nodes)
+        tasks += count
+        if ((spec.get('EndpointSpec') or {}).get('Mode') or 'vip') == 'vip':
+            vips += 1
+        update = spec.get('UpdateConfig') or {}
+        if update.get('Order') == 'start-first':
+            headroom += min(count, update.get('Parallelism') or count)
+    if not tasks and not vips:
+        return {}
+    return {'tasks': tasks, 'virtual IPs': vips, 'start-first updates': headroom,
+            'load balancers': min(nodes, tasks), 'network, broadcast and gateway': 3}
+
+
+def address_capacity(ipam_config):
+    """Addresses of a network's IPv4 space from its IPAM Config entries (an IPRange limits its Subnet).
+
+    None when the entries name no IPv4 subnet (nothing to check).
+    """
+    total = None
+    for entry in ipam_config or []:
+        cidr = entry.get('IPRange') or entry.get('Subnet')
+        if cidr and ':' not in cidr and '/' in cidr:
+            total = (total or 0) + 2 ** (32 - int(cidr.rsplit('/', 1)[1]))
+    return total
+
+
+def prefix_for(addresses):
+    """The longest IPv4 prefix whose subnet holds `addresses`."""
+    prefix = 32
+    while prefix > 0 and 2 ** (32 - prefix) < addresses:
+        prefix -= 1
+    return prefix
+
+
+def address_space_problem(network, needed, capacity, where):
+    """A message when `needed` ({what: count}) does not fit in `capacity` addresses, else None.
+
+    `where` says where the capacity comes from (the bundle, the live network, the
+    swarm's default address pool).
+    """
+    total = sum(needed.values())
+    if capacity is None or total <= capacity:
+        return None
+    parts = ', '.join('%d %s' % (count, what) for what, count in needed.items() if count)
+    return ('network %s needs %d addresses (%s) but %s has %d: give it a larger subnet in the bundle\'s network '
+            'IPAM config (Networks.<name>.IPAM.Config: [{Subnet: ...}], a /%d or larger)'
+            % (network, total, parts, where, capacity, prefix_for(total)))
+
+
 def registry_of(image):
     """The registry host of an image reference, or None for Docker Hub."""
     first, slash, dummy = image.partition('/')

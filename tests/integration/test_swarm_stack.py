@@ -219,16 +219,28 @@ def test_a_create_the_engine_refuses_names_the_service_and_stops_the_rest(sandbo
     try:
         services = dict((name, service()) for name in ('a', 'b', 'c', 'd', 'e', 'f'))
         run = run_playbook([deploy('taken', definition=bundle(**services), wait=False)], expect_failure=True)
-        message = run.result('deploy', 'node1')['msg']
-        assert message.startswith('creating service taken_c failed: '), message
-        assert 'of the 6 service creates and updates were made' in message, message
+        result = run.result('deploy', 'node1')
+        assert result['msg'].startswith('creating service taken_c failed: '), result['msg']
         made = sandbox.docker('node1', 'service', 'ls', '--format', '{{.Name}}', '--filter',
                               'label=com.docker.stack.namespace=taken').stdout.split()
         assert 'taken_c' not in made and set(made) <= {'taken_a', 'taken_b', 'taken_d', 'taken_e', 'taken_f'}
+        # The result lists what the engine has, read back after the refusal, not what was decided.
+        assert sorted(result['services']['created']) == sorted(made), (result['services'], made)
+        assert result['changed'] is bool(made)
+        assert '%d of the 6 service creates and updates were made' % len(made) in result['msg'], result['msg']
         again = run_playbook([deploy('taken', definition=bundle(**services), wait=False)], expect_failure=True)
-        assert 'taken_c' in again.result('deploy', 'node1')['msg']
+        result = again.result('deploy', 'node1')
+        assert 'taken_c' in result['msg']
+        made_again = sandbox.docker('node1', 'service', 'ls', '--format', '{{.Name}}', '--filter',
+                                    'label=com.docker.stack.namespace=taken').stdout.split()
+        assert sorted(result['services']['created']) == sorted(set(made_again) - set(made))
+        assert result['changed'] is (made_again != made)
     finally:
         sandbox.docker('node1', 'service', 'rm', 'taken_c', check=False)
+    # Once the name is free, a rerun completes the stack.
+    last = run_playbook([deploy('taken', definition=bundle(**services), wait=False)])
+    assert last.result('deploy', 'node1')['services']['created'] == ['taken_c']
+    assert sorted(stack_services(sandbox, 'taken')) == ['taken_%s' % name for name in 'abcdef']
 
 
 def test_stack_info_groups_tasks_by_slot_with_logs(sandbox, stack_swarm, run_playbook):
@@ -369,3 +381,20 @@ def test_secret_contents_never_reach_the_output_of_a_failure(sandbox, stack_swar
     for value in (inline, in_file, in_config):
         for form in (value, base64.b64encode(value.encode()).decode()):
             assert form not in run.output, '%s appears in the output' % form
+
+
+def test_a_network_too_small_for_the_stack_fails_before_anything_is_created(sandbox, stack_swarm, run_playbook):
+    # 300 tasks on one network of the swarm's default size (/24): 1 VIP + 300 tasks + load balancers > 256.
+    many = service(Replicas=300, Networks=['net'], Placement={'Constraints': ['node.labels.crane-nowhere == yes']})
+    definition = {'Version': '0.1', 'Networks': {'net': {}}, 'Services': {'many': many, 'other': service()}}
+    run = run_playbook([deploy('crowd', definition=definition, wait=False)], expect_failure=True)
+    result = run.result('deploy', 'node1')
+    message = result['msg']
+    assert 'crowd_net' in message and '/24' in message and '307' in message and 'IPAM' in message, message
+    assert result['changed'] is False and result['services']['created'] == [], result
+    assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
+    assert 'crowd_net' not in sandbox.docker('node1', 'network', 'ls').stdout
+    # A larger subnet in the bundle's IPAM config is the fix.
+    definition['Networks']['net'] = {'IPAM': {'Config': [{'Subnet': '10.232.0.0/22'}]}}
+    checked = run_playbook([deploy('crowd', definition=definition, wait=False)], check=True)
+    assert sorted(checked.result('deploy', 'node1')['services']['created']) == ['crowd_many', 'crowd_other']

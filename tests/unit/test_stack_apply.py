@@ -137,3 +137,10 @@ def test_echoed_arguments_never_carry_the_bundle_or_contents():
     assert text == {'definition': 'not echoed', 'secret_data': 'not echoed'}
     assert stack_apply.echoed_arguments({'definition': None, 'secret_data': None}) == {
         'definition': None, 'secret_data': None}
+
+
+def test_long_lists_are_shortened():
+    assert stack_apply.shortened(['a', 'b']) == ['a', 'b']
+    assert stack_apply.shortened(list('abcdef')) == list('abcdef')  # "and 1 more" says no less than the name
+    assert stack_apply.shortened(['s%d' % n for n in range(200)]) == ['s0', 's1', 's2', 's3', 's4', 'and 195 more']
+    assert stack_apply.shortened(list('abcde'), 2) == ['a', 'b', 'and 3 more']
