@@ -90,8 +90,21 @@ options:
     default: never
   wait:
     description:
-      - Wait until every service has converged (its tasks running, rolling updates done). A paused or
-        rolled back update fails the task with each failed task's error.
+      - Wait until every service this run created or updated has converged, judged from its tasks. It
+        has when every task it should run has been running for a stability window and its rolling update
+        is done. A task with a healthcheck is C(running) only once healthy. The window is the service's
+        C(UpdateConfig.Monitor) when set (how long the swarm itself watches a new task before it counts
+        an update step a success), else 5 s (the swarm's default C(Monitor)). A task that crashes at
+        start-up does not last it.
+      - The wait fails early, each service with its tasks' errors, when an update paused or rolled back,
+        or when a service's tasks keep ending (3 tasks in one slot, fewer when the restart policy allows
+        fewer attempts). Every ended task seen since the write counts, whatever the swarm's
+        C(task_history_retention_limit) keeps. Tasks still pending are reported with their reason (for
+        example C(no suitable node)); the wait says it timed out only when O(wait_timeout) has passed.
+      - Services this run did not change cannot fail it. One not converged, or whose last update paused
+        or rolled back in an earlier run, is reported (a warning, RV(not_converged),
+        RV(previous_update_failures)).
+      - Jobs (C(ReplicatedJob), C(GlobalJob)) are not followed to their completion.
     type: bool
     default: true
   wait_timeout:
@@ -171,9 +184,44 @@ configs:
   returned: always
   type: dict
 converged:
-  description: Whether every service converged (with O(wait=true)).
-  returned: when O(state=present)
+  description:
+    - V(true) when the wait saw every service this run created or updated converge and every other service
+      of the bundle run its desired tasks, V(false) when it did not.
+    - V(null) when nothing was observed (O(wait=false), check mode).
+  returned: when O(state=present), and when the wait fails
   type: bool
+not_converged:
+  description:
+    - The services not converged when the wait ended, by name. Those this run changed failed the task;
+      the others are reported here and in a warning.
+  returned: when O(state=present) and O(wait=true), not in check mode
+  type: dict
+  contains:
+    reason:
+      description:
+        - V(crash_loop) (its tasks keep ending), V(pending) (tasks not running yet or not for the stability
+          window, or an update in progress), V(rolled_back), V(paused) or V(missing) (removed meanwhile).
+      type: str
+    message:
+      description: What the swarm showed, for example C(0 of 1 tasks have run for 5 s), with the reasons pending tasks give.
+      type: str
+    task_errors:
+      description: The most recent distinct errors of its tasks (C(Status.Err)), newest first.
+      type: list
+      elements: str
+    changed_by_this_run:
+      description: Whether this run created or updated the service (only those fail the task).
+      type: bool
+task_errors:
+  description: The most recent task errors of each service this run changed that did not converge.
+  returned: when the wait fails
+  type: dict
+previous_update_failures:
+  description:
+    - Services this run did not change whose last update paused or rolled back (C(UpdateStatus) of an
+      earlier run), with the state and the swarm's message. Reported with a warning; never a failure.
+  returned: when O(state=present)
+  type: dict
 """
 
 import base64
@@ -188,9 +236,10 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import (
-    address_capacity, address_space_problem, addresses_needed, by_name, carry_swarm_state, convergence,
-    echoed_arguments, in_stack, keeps_failing, registry_auth_header, rolls_out_tasks, same_image_pinned,
-    services_using, shortened, task_errors, with_object_ids)
+    ENDED_STATES, address_capacity, address_space_problem, addresses_needed, by_name, carry_swarm_state,
+    earlier_update_failure, echoed_arguments, in_stack, note_exits, note_running, registry_auth_header,
+    rolls_out_tasks, same_image_pinned, service_verdict, services_using, settled_state, shortened, task_errors,
+    task_state, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
     desired_stack, diff_for_display, network_changes, service_changes)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
@@ -221,6 +270,8 @@ class StackDeployment(EngineTask):
         self.changes_by_service = {}
         self.rollouts_started = {}  # service name -> monotonic time of the update that replaces its tasks
         self.service_writes = []  # (service name, changes or None for a create, spec, headers, live service or None)
+        self.written_at = {}  # service name -> time.time() when its create or update was sent
+        self.tasks_before = []  # the tasks of the services to update, read before the updates
         self._docker_config = None
         self._network_names = None
 
@@ -276,7 +327,7 @@ class StackDeployment(EngineTask):
                 self.fail('network %s differs in %s, which a Docker network cannot change; services using it: %s. '
                           'Remove the stack (state=absent) or those services, then deploy again.'
                           % (name, ', '.join('%s (%r -> %r)' % change for change in immutable),
-                             ', '.join(users) or 'none'))
+                             ', '.join(shortened(users)) or 'none'))
         return missing
 
     def objects_to_create(self, kind, desired_objects, externals, live_objects):
@@ -440,6 +491,10 @@ class StackDeployment(EngineTask):
             for name, changes, dummy, dummy2, live in self.service_writes:
                 self.record_service(name, changes, live)
             return
+        updated_ids = [live['ID'] for dummy, dummy2, dummy3, dummy4, live in self.service_writes if live]
+        if self.params['wait'] and updated_ids:
+            # What existed before: those tasks' failures are not this run's.
+            self.tasks_before = self.client.get('/tasks', params=dict(filters=json.dumps({'service': updated_ids})))
         failures = []
 
         def send(write):
@@ -447,6 +502,7 @@ class StackDeployment(EngineTask):
             if failures:
                 return
             spec = with_object_ids(spec, *ids)
+            self.written_at[name] = time.time()
             try:
                 if live is None:
                     self.client.post('/services/create', spec, headers=headers)
@@ -508,40 +564,114 @@ class StackDeployment(EngineTask):
 
     # -- waiting
 
-    def wait_converged(self, desired_names):
-        """Wait until every service converged; fail with each failing task's error otherwise.
+    def wait_converged(self, watched):
+        """Poll until every service in `watched` (those this run wrote) converged, one failed, or time is up.
 
-        A service this run created whose tasks keep failing fails the wait early.
+        Returns (the last GET /services?status=true, {name: (state, message, task errors)},
+        seconds waited, whether the deadline passed). See stack_apply.service_verdict.
         """
-        deadline = time.time() + self.params['wait_timeout']
-        created = set(self.result['services']['created'])
+        started = time.monotonic()
+        deadline = started + self.params['wait_timeout']
+        existed_before = set(task['ID'] for task in self.tasks_before)
+        ended_before = set(task['ID'] for task in self.tasks_before if task_state(task) in ENDED_STATES)
+        bounds, exits = {}, {}
+        previous_poll = None
         while True:
+            sent = time.time()
             services = self.client.get('/services', params=dict(self.stack_filter(), status='true'))
-            # A rollout the engine has not begun within the grace period will not begin
-            # (e.g. a placement change every task still satisfies).
-            awaiting = [name for name, started in self.rollouts_started.items()
-                        if time.monotonic() - started < ROLLOUT_START_GRACE]
-            dummy, pending, failed = convergence(services, desired_names, awaiting)
-            ids = dict((service['ID'], service['Spec']['Name']) for service in services
-                       if service['Spec']['Name'] in set(pending) | set(name for name, dummy in failed))
-            tasks = self.client.get('/tasks', params=dict(filters=json.dumps({'service': list(ids)}))) if ids else []
-            failing = [ids[service_id] for service_id in keeps_failing(tasks, [i for i in ids if ids[i] in created])]
-            failed += [(name, 'its tasks keep failing') for name in failing]
-            if failed or not pending or time.time() > deadline:
-                break
+            live = by_name(services)
+            ids = dict((live[name]['ID'], name) for name in watched if name in live)
+            tasks = self.client.get('/tasks', params=dict(filters=json.dumps({'service': sorted(ids)}))) if ids else []
+            now = time.time()
+            written_at = dict((service_id, self.written_at.get(name)) for service_id, name in ids.items())
+            note_running(bounds, tasks, now, previous_poll, written_at, existed_before)
+            note_exits(exits, tasks, ended_before)
+            tasks_of, exits_of = {}, {}
+            for task in tasks:
+                tasks_of.setdefault(task.get('ServiceID'), []).append(task)
+            for task in exits.values():
+                exits_of.setdefault(task.get('ServiceID'), []).append(task)
+            verdicts = {}
+            for name in watched:
+                if name not in live:
+                    verdicts[name] = ('missing', 'the service is gone: removed while this run waited for it', [])
+                    continue
+                service_id = live[name]['ID']
+                awaiting = (name in self.rollouts_started
+                            and time.monotonic() - self.rollouts_started[name] < ROLLOUT_START_GRACE)
+                verdicts[name] = service_verdict(live[name], tasks_of.get(service_id, []),
+                                                 exits_of.get(service_id, []), bounds, now, awaiting)
+            states = set(state for state, dummy, dummy2 in verdicts.values())
+            timed_out = time.monotonic() >= deadline
+            if states - {'converged', 'pending'} or 'pending' not in states or timed_out:
+                return services, verdicts, time.monotonic() - started, timed_out
+            previous_poll = sent
             time.sleep(POLL_INTERVAL)
-        if not failed and not pending:
-            return True
-        errors = dict((ids[service_id], messages) for service_id, messages in task_errors(tasks, ids).items())
-        pending = [name for name in pending if name not in failing]
-        details = ['%s: %s%s' % (name, message, ' (tasks: %s)' % '; '.join(errors[name]) if errors.get(name) else '')
-                   for name, message in failed]
-        details += ['%s did not converge within %d s%s' % (
-            name, self.params['wait_timeout'], ' (tasks: %s)' % '; '.join(errors[name]) if errors.get(name) else '')
-            for name in pending]
-        self.fail('stack %s did not converge: %s' % (self.stack, ' | '.join(details)),
-                  converged=False, task_errors=errors, diff=diff_for_display(self.changes_by_service))
-        return False
+
+    def report_converged(self, watched, unchanged):
+        """Wait for what this run wrote, report what it did not change; True when the whole stack converged.
+
+        Only the services this run created or updated can fail it. A service it left
+        alone is reported (a warning, and the result's not_converged and
+        previous_update_failures), never failed: an earlier run left it so.
+        """
+        services, verdicts, waited, timed_out = self.wait_converged(watched)
+        live = by_name(services)
+        not_converged = {}
+        errors = {}
+        for name in sorted(verdicts):
+            state, message, task_messages = verdicts[name]
+            if state != 'converged':
+                not_converged[name] = dict(reason=state, message=message, task_errors=task_messages,
+                                           changed_by_this_run=True)
+                if task_messages:
+                    errors[name] = task_messages
+        self.report_earlier_failures([live[name] for name in unchanged if name in live])
+        settled = dict((name, settled_state(live[name])) for name in unchanged if name in live)
+        unsettled = dict((name, state) for name, state in settled.items() if state)
+        left_alone_tasks = self.tasks_of([live[name]['ID'] for name in unsettled])
+        for name, (state, message) in sorted(unsettled.items()):
+            messages = task_errors([task for task in left_alone_tasks.get(live[name]['ID'], [])
+                                    if task.get('DesiredState') in ('running', 'ready') or task_state(task) in ENDED_STATES])
+            not_converged[name] = dict(reason=state, message=message, task_errors=messages, changed_by_this_run=False)
+            self.module.warn('service %s is not converged (%s%s); this run did not change it, so it is reported, '
+                             'not failed' % (name, message, ': ' + '; '.join(messages) if messages else ''))
+        self.result['not_converged'] = not_converged
+        failed = [name for name in sorted(verdicts) if verdicts[name][0] not in ('converged', 'pending')]
+        pending = [name for name in sorted(verdicts) if verdicts[name][0] == 'pending']
+        if failed or pending:
+            details = []
+            for name in failed + pending:
+                state, message, task_messages = verdicts[name]
+                if state == 'pending' and timed_out:
+                    message = 'not converged within %d s: %s' % (self.params['wait_timeout'], message)
+                elif state == 'pending':
+                    message = 'still pending when the wait stopped after %d s: %s' % (waited, message)
+                extra = [error for error in task_messages if error not in message]
+                details.append('%s: %s%s' % (name, message, ' (tasks: %s)' % '; '.join(extra) if extra else ''))
+            self.fail('stack %s did not converge: %s' % (self.stack, ' | '.join(shortened(details))),
+                      converged=False, task_errors=errors, diff=diff_for_display(self.changes_by_service))
+        return not not_converged
+
+    def tasks_of(self, service_ids):
+        """{service ID: its tasks}, in one call; {} without services."""
+        if not service_ids:
+            return {}
+        grouped = {}
+        for task in self.client.get('/tasks', params=dict(filters=json.dumps({'service': sorted(service_ids)}))):
+            grouped.setdefault(task.get('ServiceID'), []).append(task)
+        return grouped
+
+    def report_earlier_failures(self, services):
+        """Warn about, and list in previous_update_failures, updates of these services that paused or rolled back."""
+        failures = {}
+        for service in services:
+            failure = earlier_update_failure(service)
+            if failure:
+                failures[service['Spec']['Name']] = failure
+                self.module.warn('service %s: its last update ended %s; an earlier run left it so and this run did '
+                                 'not change it' % (service['Spec']['Name'], failure))
+        self.result['previous_update_failures'] = failures
 
     # -- states
 
@@ -573,10 +703,13 @@ class StackDeployment(EngineTask):
             self.remove_service(name, service)
         self.remove_unused_objects('secret', set(item['name'] for item in desired['secrets'].values()), self.secrets)
         self.remove_unused_objects('config', set(item['name'] for item in desired['configs'].values()), self.configs)
-        converged = True
-        if self.params['wait'] and not self.check_mode:
-            converged = self.wait_converged(desired['services'])
-        return dict(converged=converged)
+        written = set(self.result['services']['created']) | set(self.result['services']['updated'])
+        unchanged = sorted(set(desired['services']) - written)
+        if not self.params['wait'] or self.check_mode:
+            # Nothing observed: converged stays unknown; the live services still show earlier failed updates.
+            self.report_earlier_failures([live_services[name] for name in unchanged if name in live_services])
+            return dict(converged=None)
+        return dict(converged=self.report_converged(sorted(written), unchanged))
 
     def absent(self):
         self.read_live()

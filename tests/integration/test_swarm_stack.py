@@ -105,6 +105,7 @@ def test_check_mode_leaves_the_cluster_untouched(sandbox, stack_swarm, run_playb
     run = run_playbook([deploy('ghost', definition=definition)], check=True)
     result = run.result('deploy', 'node1')
     assert result['changed'] and result['services']['created'] == ['ghost_a']
+    assert result.get('converged') is None, result  # nothing was observed in check mode
     assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
     assert 'ghost_net' not in sandbox.docker('node1', 'network', 'ls').stdout
     assert sandbox.docker('node1', 'secret', 'ls', '-q').stdout.strip() == ''
@@ -130,7 +131,7 @@ def time_of(stamp):
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds[:9])
 
 
-def test_broken_image_rolls_back_and_is_reported(sandbox, stack_swarm, run_playbook):
+def test_broken_image_rolls_back_is_reported_and_the_good_bundle_deploys_again(sandbox, stack_swarm, run_playbook):
     update = {'Parallelism': 1, 'FailureAction': 'rollback', 'Monitor': '3s', 'MaxFailureRatio': 0}
     good = bundle(app=service(Replicas=2, UpdateConfig=update))
     run_playbook([deploy('rb', definition=good)])
@@ -142,6 +143,13 @@ def test_broken_image_rolls_back_and_is_reported(sandbox, stack_swarm, run_playb
     live = inspect(sandbox, 'rb_app')
     assert live['UpdateStatus']['State'] == 'rollback_completed'
     assert live['Spec']['TaskTemplate']['ContainerSpec']['Image'] == 'busybox:latest'
+    # The rollback is the earlier run's: deploying the good bundle again changes nothing and does not fail.
+    again = run_playbook([deploy('rb', definition=good)])
+    result = again.result('deploy', 'node1')
+    assert again.changed == 0 and result['converged'] is True, result
+    assert 'rollback_completed' in result['previous_update_failures']['rb_app'], result
+    assert any('rb_app' in warning and 'rollback' in warning for warning in result.get('warnings', [])), result
+    assert int(stack_services(sandbox, 'rb')['rb_app'].split('/')[0]) >= 2  # running (one may be on its way out)
 
 
 def test_global_mode_runs_one_task_per_node(sandbox, stack_swarm, run_playbook):
@@ -347,6 +355,39 @@ def test_registry_credentials_reach_the_engine_but_never_the_output(sandbox, sta
     assert password not in run.output
     assert base64.b64encode(('deploy:' + password).encode()).decode() not in run.output
     assert 'auth_a' in stack_services(sandbox, 'auth')
+
+
+def test_a_crash_looping_new_service_is_not_called_converged(sandbox, stack_swarm, run_playbook):
+    # Running for 2 s at a time: one poll sees it running, yet it never stays up.
+    flaky = {'Image': 'busybox:latest', 'Command': ['sh', '-c', 'sleep 2; exit 4'],
+             'RestartPolicy': {'Condition': 'any', 'Delay': '1s'}}
+    run = run_playbook([deploy('flaky', definition=bundle(app=flaky))], expect_failure=True)
+    result = run.result('deploy', 'node1')
+    assert result['converged'] is False and list(result['not_converged']) == ['flaky_app'], result
+    assert result['not_converged']['flaky_app']['reason'] == 'crash_loop', result
+    assert any('non-zero exit (4)' in error for error in result['not_converged']['flaky_app']['task_errors']), result
+    # The swarm keeps 2 tasks per slot: "keeps failing" cannot be read from the history it keeps.
+    sandbox.docker('node1', 'swarm', 'update', '--task-history-limit', '2')
+    try:
+        definition = bundle(
+            crash={'Image': 'busybox:latest', 'Command': ['sh', '-c', 'exit 3']},
+            stuck=service(Placement={'Constraints': ['node.labels.crane-nowhere == yes']}),
+            fine=service())
+        started = time.monotonic()
+        run = run_playbook([deploy('loop', definition=definition)], expect_failure=True)
+        took = time.monotonic() - started
+    finally:
+        sandbox.docker('node1', 'swarm', 'update', '--task-history-limit', '5')
+    result = run.result('deploy', 'node1')
+    message = result['msg']
+    report = result['not_converged']
+    assert result['converged'] is False and sorted(report) == ['loop_crash', 'loop_stuck'], result
+    assert report['loop_crash']['reason'] == 'crash_loop', report
+    assert any('non-zero exit (3)' in error for error in report['loop_crash']['task_errors']), report
+    assert report['loop_stuck']['reason'] == 'pending' and 'no suitable node' in report['loop_stuck']['message'], report
+    assert 'loop_fine' not in message and 'no suitable node' in message, message
+    # The wait stopped at the crash loop, long before its deadline: no timeout is claimed.
+    assert took < 100 and 'within 120 s' not in message, (took, message)
 
 
 def test_secret_contents_never_reach_the_output_of_a_failure(sandbox, stack_swarm, run_playbook, tmp_path):
