@@ -23,6 +23,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle, json_path
 from ansible_collections.crane.swarm.plugins.module_utils.engine_limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
+from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import echoed_arguments
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text, read_bundle_file
 
 
@@ -33,6 +34,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
+        bundle = None
         if args.get('state', 'present') == 'present':
             try:
                 bundle, source, base_dir = self._read_bundle(args.pop('src', None), args.get('definition'))
@@ -58,6 +60,13 @@ class ActionModule(ActionBase):
                                                task_vars=task_vars))
         finally:
             gc.enable()
+        module_args = (result.get('invocation') or {}).get('module_args')
+        if isinstance(module_args, dict):
+            # Defence in depth: whatever the module echoed, no bundle and no file contents are shown.
+            sent = dict((key, args[key]) for key in ('secret_data', 'config_data') if key in args)
+            if bundle is not None:
+                sent['definition'] = bundle
+            result['invocation']['module_args'] = echoed_arguments(dict(module_args, **sent))
         return result
 
     def _read_bundle(self, src, definition):

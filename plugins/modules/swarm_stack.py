@@ -18,9 +18,19 @@ description:
   - The action plugin reads O(src) on the controller, validates the bundle there (every problem is
     reported with its JSON path before anything is deployed) and reads secret and config files.
   - Creates or updates exactly the objects that differ, field by field against the live specs;
-    unchanged services get no update call and no task restarts. Services are created and updated four
+    unchanged services get no update call and no task restarts. Services are created and updated eight
     at a time over a local C(unix://) socket (one at a time through the docker SDK), which about halves
-    the time a large stack takes to deploy.
+    the time a large stack takes to deploy. After the first write the engine refuses, no further one is
+    started; the services are then read back from the engine, so that the result lists exactly what was
+    created and updated. A rerun completes the stack.
+  - Before the first write, each network the stack creates (or has) is checked against the addresses the
+    stack puts on it, and the module fails before anything is created when it cannot hold them. Each
+    attached service takes one address per task (a global service one per node that can run tasks), a
+    VIP-mode service also its virtual IP, a start-first update its C(Parallelism) extra tasks; each node
+    running tasks on the network takes a load-balancer address, and the network, broadcast and gateway
+    addresses are never handed out. The address space is the subnet (or C(IPRange)) of the bundle's
+    network IPAM config, else the live network's, else a subnet of the swarm's default address pool
+    size (C(SubnetSize) of C(GET /swarm), a /24 unless the swarm was told otherwise).
   - Secrets and configs are immutable in a swarm; a new content becomes a new object
     (C(<stack>_<name>_<digest>)) and the services using it roll to it.
   - Stacks deployed here are ordinary stacks for the docker CLI (C(docker stack ls), C(ps),
@@ -80,8 +90,21 @@ options:
     default: never
   wait:
     description:
-      - Wait until every service has converged (its tasks running, rolling updates done). A paused or
-        rolled back update fails the task with each failed task's error.
+      - Wait until every service this run created or updated has converged, judged from its tasks. It
+        has when every task it should run has been running for a stability window and its rolling update
+        is done. A task with a healthcheck is C(running) only once healthy. The window is the service's
+        C(UpdateConfig.Monitor) when set (how long the swarm itself watches a new task before it counts
+        an update step a success), else 5 s (the swarm's default C(Monitor)). A task that crashes at
+        start-up does not last it.
+      - The wait fails early, each service with its tasks' errors, when an update paused or rolled back,
+        or when a service's tasks keep ending (3 tasks in one slot, fewer when the restart policy allows
+        fewer attempts). Every ended task seen since the write counts, whatever the swarm's
+        C(task_history_retention_limit) keeps. Tasks still pending are reported with their reason (for
+        example C(no suitable node)); the wait says it timed out only when O(wait_timeout) has passed.
+      - Services this run did not change cannot fail it. One not converged, or whose last update paused
+        or rolled back in an earlier run, is reported (a warning, RV(not_converged),
+        RV(previous_update_failures)).
+      - Jobs (C(ReplicatedJob), C(GlobalJob)) are not followed to their completion.
     type: bool
     default: true
   wait_timeout:
@@ -90,6 +113,9 @@ options:
     default: 300
 notes:
   - Run it against a manager.
+  - Results never echo the bundle or the file contents (C(invocation) shows their size only), on success
+    and on every failure. Inline secret and config contents, and the files' contents, are also masked
+    wherever they would appear in a result, like no_log values, when at least 4 characters long.
   - Registry credentials for C(WithRegistryAuth) services come from the manager's docker
     C(config.json) (C(auths)); they are sent to the engine and never printed.
 seealso:
@@ -124,7 +150,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 services:
-  description: What happened to the stack's services.
+  description:
+    - What happened to the stack's services (in check mode, what would happen). A write is listed once
+      the engine accepted it; after a refusal, from what the engine then has.
   returned: always
   type: dict
   contains:
@@ -156,11 +184,47 @@ configs:
   returned: always
   type: dict
 converged:
-  description: Whether every service converged (with O(wait=true)).
-  returned: when O(state=present)
+  description:
+    - V(true) when the wait saw every service this run created or updated converge and every other service
+      of the bundle run its desired tasks, V(false) when it did not.
+    - V(null) when nothing was observed (O(wait=false), check mode).
+  returned: when O(state=present), and when the wait fails
   type: bool
+not_converged:
+  description:
+    - The services not converged when the wait ended, by name. Those this run changed failed the task;
+      the others are reported here and in a warning.
+  returned: when O(state=present) and O(wait=true), not in check mode
+  type: dict
+  contains:
+    reason:
+      description:
+        - V(crash_loop) (its tasks keep ending), V(pending) (tasks not running yet or not for the stability
+          window, or an update in progress), V(rolled_back), V(paused) or V(missing) (removed meanwhile).
+      type: str
+    message:
+      description: What the swarm showed, for example C(0 of 1 tasks have run for 5 s), with the reasons pending tasks give.
+      type: str
+    task_errors:
+      description: The most recent distinct errors of its tasks (C(Status.Err)), newest first.
+      type: list
+      elements: str
+    changed_by_this_run:
+      description: Whether this run created or updated the service (only those fail the task).
+      type: bool
+task_errors:
+  description: The most recent task errors of each service this run changed that did not converge.
+  returned: when the wait fails
+  type: dict
+previous_update_failures:
+  description:
+    - Services this run did not change whose last update paused or rolled back (C(UpdateStatus) of an
+      earlier run), with the state and the swarm's message. Reported with a warning; never a failure.
+  returned: when O(state=present)
+  type: dict
 """
 
+import base64
 import json
 import os
 import time
@@ -170,51 +234,70 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
+from ansible_collections.crane.swarm.plugins.module_utils.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import (
-    by_name, carry_swarm_state, convergence, in_stack, keeps_failing, registry_auth_header, rolls_out_tasks,
-    same_image_pinned, services_using, task_errors, with_object_ids)
+    ENDED_STATES, address_capacity, address_space_problem, addresses_needed, by_name, carry_swarm_state,
+    earlier_update_failure, echoed_arguments, in_stack, note_exits, note_running, registry_auth_header,
+    rolls_out_tasks, same_image_pinned, service_verdict, services_using, settled_state, shortened, task_errors,
+    task_state, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
     desired_stack, diff_for_display, network_changes, service_changes)
 from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
 
 POLL_INTERVAL = 1.0
 ROLLOUT_START_GRACE = 5.0  # seconds; the engine begins a rollout within milliseconds of the update
-
-
-def echoed_arguments(params):
-    """The module's arguments as the result echoes them, with the bundle and file contents summed up.
-
-    Echoing a bundle of hundreds of services back (and scanning it for no_log
-    values) would cost more than deploying it unchanged.
-    """
-    echoed = dict(params)
-    bundle = params.get('definition')
-    if isinstance(bundle, dict):
-        echoed['definition'] = 'a bundle of %d service(s), not echoed' % len(bundle.get('Services') or {})
-    for key in ('secret_data', 'config_data'):
-        if params.get(key):
-            echoed[key] = '%d file(s), not echoed' % len(params[key])
-    return echoed
+DEFAULT_SUBNET_SIZE = 24  # the swarm's default address pool hands out /24s unless told otherwise
+# Shorter contents are not masked in the output: every occurrence of one or two letters would be,
+# hiding the very facts a failure reports. They are never echoed either way.
+MIN_MASKED_LENGTH = 4
 
 
 class StackDeployment(EngineTask):
-    """The I/O around the pure core: read the live stack, apply the differences, wait, report."""
+    """The I/O around the pure core: read the live stack, plan, check, apply the differences, wait, report.
+
+    What the result lists was done (or, in check mode, would be): a write is
+    recorded once the engine accepted it, and after a refusal the services are
+    read back from the engine.
+    """
 
     def __init__(self, module, client):
         super().__init__(module, client, dict(
             changed=False, services=dict(created=[], updated={}, removed=[], unchanged=[]),
             networks=dict(created=[], removed=[]), secrets=dict(created=[], removed=[]),
-            configs=dict(created=[], removed=[]), invocation=dict(module_args=echoed_arguments(module.params))))
+            configs=dict(created=[], removed=[])))
         self.stack = module.params['name']
         self.check_mode = module.check_mode
         self.changes_by_service = {}
         self.rollouts_started = {}  # service name -> monotonic time of the update that replaces its tasks
-        self.service_writes = []  # (service name, what is done, the request), sent by send_service_writes
+        self.service_writes = []  # (service name, changes or None for a create, spec, headers, live service or None)
+        self.written_at = {}  # service name -> time.time() when its create or update was sent
+        self.tasks_before = []  # the tasks of the services to update, read before the updates
         self._docker_config = None
         self._network_names = None
 
     def stack_filter(self):
         return dict(filters=json.dumps({'label': ['%s=%s' % (STACK_NAMESPACE_LABEL, self.stack)]}))
+
+    def fail(self, msg, **extra):
+        self.sort_lists()
+        super().fail(msg, **extra)
+
+    def sort_lists(self):
+        """The result's lists of names in order (service writes are recorded as their answers come)."""
+        for section in ('services', 'networks', 'secrets', 'configs'):
+            for names in self.result[section].values():
+                if isinstance(names, list):
+                    names.sort()
+
+    def record(self, section, kind, name):
+        self.result['changed'] = True
+        self.result[section][kind].append(name)
+
+    def write(self, section, kind, name, request):
+        """Make one write (none in check mode) and record it once the engine accepted it."""
+        if not self.check_mode:
+            request()
+        self.record(section, kind, name)
 
     # -- reading: four list calls whatever the stack's size
 
@@ -226,18 +309,17 @@ class StackDeployment(EngineTask):
 
     # -- networks, secrets, configs
 
-    def ensure_networks(self, desired):
+    def networks_to_create(self, desired):
+        """The NetworkCreate bodies of the stack's missing networks; fails on a network that differs."""
         live = by_name(self.networks)
         for name in desired['external_networks']:
             if name not in live:
                 self.fail('external network %r does not exist; create it first (crane.swarm.swarm_network)' % name)
+        missing = []
         for name, body in sorted(desired['networks'].items()):
             network = live.get(name)
             if network is None:
-                self.mark_changed()
-                self.result['networks']['created'].append(name)
-                if not self.check_mode:
-                    self.client.post('/networks/create', body)
+                missing.append(body)
                 continue
             dummy, immutable = network_changes(network, body)
             if immutable:
@@ -245,24 +327,78 @@ class StackDeployment(EngineTask):
                 self.fail('network %s differs in %s, which a Docker network cannot change; services using it: %s. '
                           'Remove the stack (state=absent) or those services, then deploy again.'
                           % (name, ', '.join('%s (%r -> %r)' % change for change in immutable),
-                             ', '.join(users) or 'none'))
+                             ', '.join(shortened(users)) or 'none'))
+        return missing
 
-    def ensure_objects(self, kind, desired_objects, externals, live_objects):
-        """Create missing secret/config versions; return {object name: ID}."""
+    def objects_to_create(self, kind, desired_objects, externals, live_objects):
+        """({object name: ID} of the live objects, [the missing secret/config versions])."""
         live = by_name(live_objects)
-        ids = dict((name, item['ID']) for name, item in live.items())
         for name in externals:
             if name not in live:
                 self.fail('external %s %r does not exist; create it first' % (kind, name))
-        for logical, item in sorted(desired_objects.items()):
-            if item['name'] in live:
+        missing = [item for dummy, item in sorted(desired_objects.items()) if item['name'] not in live]
+        return dict((name, item['ID']) for name, item in live.items()), missing
+
+    def create_objects(self, kind, missing, ids):
+        for item in missing:
+            def create(item=item):
+                ids[item['name']] = self.client.post('/%ss/create' % kind, item['spec'])['ID']
+            self.write(kind + 's', 'created', item['name'], create)
+
+    # -- the address space of the stack's networks
+
+    def check_address_space(self, desired):
+        """Fail before the first write when a stack network cannot hold what the stack puts on it."""
+        specs = [wanted['spec'] for wanted in desired['services'].values()]
+        if not self.params['prune']:
+            # Services of the stack the bundle no longer has keep their addresses.
+            for name, service in by_name(self.services).items():
+                if name not in desired['services']:
+                    specs.append(self.with_network_names(service))
+        live_networks = by_name(self.networks)
+        nodes = None
+        problems = []
+        for name, body in sorted(desired['networks'].items()):
+            if nodes is None:
+                nodes = self.nodes_running_tasks()
+            needed = addresses_needed(specs, name, nodes)
+            if not needed:
                 continue
-            self.mark_changed()
-            self.result[kind + 's']['created'].append(item['name'])
-            if not self.check_mode:
-                created = self.client.post('/%ss/create' % kind, item['spec'])
-                ids[item['name']] = created['ID']
-        return ids
+            config = (body.get('IPAM') or {}).get('Config')
+            where, then = 'the subnet the bundle gives it', ''
+            if address_capacity(config) is None:
+                live = live_networks.get(name)
+                config = ((live or {}).get('IPAM') or {}).get('Config')
+                if address_capacity(config) is not None:
+                    where = 'its subnet %s' % ', '.join(entry.get('Subnet', '?') for entry in config)
+                    then = '; the network exists already: remove the stack (state=absent) and deploy it again'
+                else:
+                    prefix = self.default_subnet_size()
+                    config = [{'Subnet': '0.0.0.0/%d' % prefix}]
+                    where = "a /%d, the size the swarm's default address pool gives a network without one" % prefix
+            problem = address_space_problem(name, needed, address_capacity(config), where)
+            if problem:
+                problems.append(problem + then)
+        if problems:
+            self.fail('nothing was deployed: ' + ' | '.join(problems))
+
+    def with_network_names(self, service):
+        """A live service's spec with its networks named, as the desired specs name them."""
+        names = self.network_names(service)
+        spec = plain_copy(service['Spec'])
+        for attachment in (spec.get('TaskTemplate') or {}).get('Networks') or spec.get('Networks') or []:
+            attachment['Target'] = names.get(attachment.get('Target'), attachment.get('Target'))
+        return spec
+
+    def nodes_running_tasks(self):
+        """How many nodes can run tasks now: ready and active."""
+        nodes = self.client.get('/nodes')
+        ready = [node for node in nodes if (node.get('Status') or {}).get('State') == 'ready'
+                 and (node.get('Spec') or {}).get('Availability', 'active') == 'active']
+        return len(ready) or len(nodes) or 1
+
+    def default_subnet_size(self):
+        return self.client.get('/swarm').get('SubnetSize') or DEFAULT_SUBNET_SIZE
 
     # -- services
 
@@ -312,21 +448,18 @@ class StackDeployment(EngineTask):
             self.module.warn('resolve_image: kept %s as written, its digest is unknown (%s)' % (image, exc))
             return image
 
-    def deploy_service(self, name, wanted, live, ids):
+    def plan_service(self, name, wanted, live, ids):
+        """Decide whether the service is created, updated or left alone; the write waits in service_writes."""
         spec = with_object_ids(wanted['spec'], *ids)
         container = spec['TaskTemplate']['ContainerSpec']
         headers = self.registry_headers(container['Image'], wanted['registry_auth'])
         if self.params['resolve_image'] == 'always':
             container['Image'] = self.resolved_image(container['Image'], headers)
         if live is None:
-            self.mark_changed()
-            self.result['services']['created'].append(name)
             self.changes_by_service[name] = [('service', None, 'created')]
             if self.params['resolve_image'] == 'changed':
                 container['Image'] = self.resolved_image(container['Image'], headers)
-            if not self.check_mode:
-                self.service_writes.append((name, 'creating', lambda: self.client.post(
-                    '/services/create', spec, headers=headers)))
+            self.service_writes.append((name, None, spec, headers, None))
             return
         live_image = live['Spec']['TaskTemplate']['ContainerSpec'].get('Image', '')
         if same_image_pinned(live_image, container['Image']):
@@ -335,39 +468,53 @@ class StackDeployment(EngineTask):
         if not changes:
             self.result['services']['unchanged'].append(name)
             return
-        self.mark_changed()
-        self.result['services']['updated'][name] = [path for path, dummy, dummy2 in changes]
         self.changes_by_service[name] = changes
         if self.params['resolve_image'] == 'changed':
             container['Image'] = self.resolved_image(container['Image'], headers)
-        if not self.check_mode:
-            self.service_writes.append((name, 'updating',
-                                        lambda: self.update_service(name, live, spec, headers, changes)))
+        self.service_writes.append((name, changes, spec, headers, live))
 
-    def update_service(self, name, live, spec, headers, changes):
-        self.client.post('/services/%s/update' % live['ID'], carry_swarm_state(live, spec),
-                         params=dict(version=live['Version']['Index']), headers=headers)
-        if rolls_out_tasks(changes):
-            self.rollouts_started[name] = time.monotonic()
+    def record_service(self, name, changes, live):
+        if live is None:
+            self.record('services', 'created', name)
+        else:
+            self.result['changed'] = True
+            self.result['services']['updated'][name] = [path for path, dummy, dummy2 in changes]
 
-    def send_service_writes(self):
+    def send_service_writes(self, ids):
         """Send the creates and updates decided, several at once where the client allows.
 
-        After the first failure no further write is started, and the module
-        fails naming the service and how many of the writes were made.
+        Secrets and configs exist by now: their IDs (`ids`) go into the specs. After
+        the first refusal no further write is started, and the services are read back
+        from the engine: writes in flight may have been made whatever their answer was.
         """
+        if self.check_mode:
+            for name, changes, dummy, dummy2, live in self.service_writes:
+                self.record_service(name, changes, live)
+            return
+        updated_ids = [live['ID'] for dummy, dummy2, dummy3, dummy4, live in self.service_writes if live]
+        if self.params['wait'] and updated_ids:
+            # What existed before: those tasks' failures are not this run's.
+            self.tasks_before = self.client.get('/tasks', params=dict(filters=json.dumps({'service': updated_ids})))
         failures = []
-        made = []
 
         def send(write):
-            name, doing, request = write
+            name, changes, spec, headers, live = write
             if failures:
                 return
+            spec = with_object_ids(spec, *ids)
+            self.written_at[name] = time.time()
             try:
-                request()
-                made.append(name)
+                if live is None:
+                    self.client.post('/services/create', spec, headers=headers)
+                else:
+                    self.client.post('/services/%s/update' % live['ID'], carry_swarm_state(live, spec),
+                                     params=dict(version=live['Version']['Index']), headers=headers)
+                    if rolls_out_tasks(changes):
+                        self.rollouts_started[name] = time.monotonic()
             except EngineError as exc:
-                failures.append('%s service %s failed: %s' % (doing, name, exc))
+                failures.append('%s service %s failed: %s' % ('creating' if live is None else 'updating', name, exc))
+                return
+            self.record_service(name, changes, live)
         workers = min(self.client.concurrent_requests, len(self.service_writes))
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -376,21 +523,31 @@ class StackDeployment(EngineTask):
             for write in self.service_writes:
                 send(write)
         if failures:
-            self.fail('%s (%d of the %d service creates and updates were made)'
-                      % (failures[0], len(made), len(self.service_writes)))
-        self.service_writes = []
+            made = self.read_back_service_writes()
+            self.fail('%s (%d of the %d service creates and updates were made%s)' % (
+                failures[0], len(made), len(self.service_writes), ': ' + ', '.join(shortened(made)) if made else ''))
 
-    def prune_services(self, desired_names):
-        for name, service in sorted(by_name(self.services).items()):
-            if name not in desired_names:
-                self.remove_service(name, service)
+    def read_back_service_writes(self):
+        """Set the result's created and updated services from what the engine has; return their names."""
+        now = by_name(self.client.get('/services', params=self.stack_filter()))
+        services = self.result['services']
+        services['created'], services['updated'] = [], {}
+        for name, changes, dummy, dummy2, live in self.service_writes:
+            if name not in now:
+                continue
+            if live is None:
+                services['created'].append(name)
+            elif now[name]['Version']['Index'] != live['Version']['Index']:
+                services['updated'][name] = [path for path, dummy3, dummy4 in changes]
+        self.result['changed'] = any(self.result[section][kind] for section, kind in (
+            ('services', 'created'), ('services', 'updated'), ('services', 'removed'), ('networks', 'created'),
+            ('networks', 'removed'), ('secrets', 'created'), ('secrets', 'removed'), ('configs', 'created'),
+            ('configs', 'removed')))
+        return sorted(services['created']) + sorted(services['updated'])
 
     def remove_service(self, name, service):
-        self.mark_changed()
-        self.result['services']['removed'].append(name)
         self.changes_by_service[name] = [('service', 'present', None)]
-        if not self.check_mode:
-            self.client.delete('/services/%s' % service['ID'])
+        self.write('services', 'removed', name, lambda: self.client.delete('/services/%s' % service['ID']))
 
     def remove_unused_objects(self, kind, keep_names, live_objects):
         """Drop the stack's old secret/config versions no service refers to any more."""
@@ -401,49 +558,120 @@ class StackDeployment(EngineTask):
                 continue
             try:
                 self.client.delete('/%ss/%s' % (kind, item['ID']))
-                self.result[kind + 's']['removed'].append(name)
+                self.record(kind + 's', 'removed', name)
             except EngineError:
                 pass  # still used by a service of another stack or a task being replaced: kept for now
 
-    def mark_changed(self):
-        self.result['changed'] = True
-
     # -- waiting
 
-    def wait_converged(self, desired_names):
-        """Wait until every service converged; fail with each failing task's error otherwise.
+    def wait_converged(self, watched):
+        """Poll until every service in `watched` (those this run wrote) converged, one failed, or time is up.
 
-        A service this run created whose tasks keep failing fails the wait early.
+        Returns (the last GET /services?status=true, {name: (state, message, task errors)},
+        seconds waited, whether the deadline passed). See stack_apply.service_verdict.
         """
-        deadline = time.time() + self.params['wait_timeout']
-        created = set(self.result['services']['created'])
+        started = time.monotonic()
+        deadline = started + self.params['wait_timeout']
+        existed_before = set(task['ID'] for task in self.tasks_before)
+        ended_before = set(task['ID'] for task in self.tasks_before if task_state(task) in ENDED_STATES)
+        bounds, exits = {}, {}
+        previous_poll = None
         while True:
+            sent = time.time()
             services = self.client.get('/services', params=dict(self.stack_filter(), status='true'))
-            # A rollout the engine has not begun within the grace period will not begin
-            # (e.g. a placement change every task still satisfies).
-            awaiting = [name for name, started in self.rollouts_started.items()
-                        if time.monotonic() - started < ROLLOUT_START_GRACE]
-            dummy, pending, failed = convergence(services, desired_names, awaiting)
-            ids = dict((service['ID'], service['Spec']['Name']) for service in services
-                       if service['Spec']['Name'] in set(pending) | set(name for name, dummy in failed))
-            tasks = self.client.get('/tasks', params=dict(filters=json.dumps({'service': list(ids)}))) if ids else []
-            failing = [ids[service_id] for service_id in keeps_failing(tasks, [i for i in ids if ids[i] in created])]
-            failed += [(name, 'its tasks keep failing') for name in failing]
-            if failed or not pending or time.time() > deadline:
-                break
+            live = by_name(services)
+            ids = dict((live[name]['ID'], name) for name in watched if name in live)
+            tasks = self.client.get('/tasks', params=dict(filters=json.dumps({'service': sorted(ids)}))) if ids else []
+            now = time.time()
+            written_at = dict((service_id, self.written_at.get(name)) for service_id, name in ids.items())
+            note_running(bounds, tasks, now, previous_poll, written_at, existed_before)
+            note_exits(exits, tasks, ended_before)
+            tasks_of, exits_of = {}, {}
+            for task in tasks:
+                tasks_of.setdefault(task.get('ServiceID'), []).append(task)
+            for task in exits.values():
+                exits_of.setdefault(task.get('ServiceID'), []).append(task)
+            verdicts = {}
+            for name in watched:
+                if name not in live:
+                    verdicts[name] = ('missing', 'the service is gone: removed while this run waited for it', [])
+                    continue
+                service_id = live[name]['ID']
+                awaiting = (name in self.rollouts_started
+                            and time.monotonic() - self.rollouts_started[name] < ROLLOUT_START_GRACE)
+                verdicts[name] = service_verdict(live[name], tasks_of.get(service_id, []),
+                                                 exits_of.get(service_id, []), bounds, now, awaiting)
+            states = set(state for state, dummy, dummy2 in verdicts.values())
+            timed_out = time.monotonic() >= deadline
+            if states - {'converged', 'pending'} or 'pending' not in states or timed_out:
+                return services, verdicts, time.monotonic() - started, timed_out
+            previous_poll = sent
             time.sleep(POLL_INTERVAL)
-        if not failed and not pending:
-            return True
-        errors = dict((ids[service_id], messages) for service_id, messages in task_errors(tasks, ids).items())
-        pending = [name for name in pending if name not in failing]
-        details = ['%s: %s%s' % (name, message, ' (tasks: %s)' % '; '.join(errors[name]) if errors.get(name) else '')
-                   for name, message in failed]
-        details += ['%s did not converge within %d s%s' % (
-            name, self.params['wait_timeout'], ' (tasks: %s)' % '; '.join(errors[name]) if errors.get(name) else '')
-            for name in pending]
-        self.fail('stack %s did not converge: %s' % (self.stack, ' | '.join(details)),
-                  converged=False, task_errors=errors, diff=diff_for_display(self.changes_by_service))
-        return False
+
+    def report_converged(self, watched, unchanged):
+        """Wait for what this run wrote, report what it did not change; True when the whole stack converged.
+
+        Only the services this run created or updated can fail it. A service it left
+        alone is reported (a warning, and the result's not_converged and
+        previous_update_failures), never failed: an earlier run left it so.
+        """
+        services, verdicts, waited, timed_out = self.wait_converged(watched)
+        live = by_name(services)
+        not_converged = {}
+        errors = {}
+        for name in sorted(verdicts):
+            state, message, task_messages = verdicts[name]
+            if state != 'converged':
+                not_converged[name] = dict(reason=state, message=message, task_errors=task_messages,
+                                           changed_by_this_run=True)
+                if task_messages:
+                    errors[name] = task_messages
+        self.report_earlier_failures([live[name] for name in unchanged if name in live])
+        settled = dict((name, settled_state(live[name])) for name in unchanged if name in live)
+        unsettled = dict((name, state) for name, state in settled.items() if state)
+        left_alone_tasks = self.tasks_of([live[name]['ID'] for name in unsettled])
+        for name, (state, message) in sorted(unsettled.items()):
+            messages = task_errors([task for task in left_alone_tasks.get(live[name]['ID'], [])
+                                    if task.get('DesiredState') in ('running', 'ready') or task_state(task) in ENDED_STATES])
+            not_converged[name] = dict(reason=state, message=message, task_errors=messages, changed_by_this_run=False)
+            self.module.warn('service %s is not converged (%s%s); this run did not change it, so it is reported, '
+                             'not failed' % (name, message, ': ' + '; '.join(messages) if messages else ''))
+        self.result['not_converged'] = not_converged
+        failed = [name for name in sorted(verdicts) if verdicts[name][0] not in ('converged', 'pending')]
+        pending = [name for name in sorted(verdicts) if verdicts[name][0] == 'pending']
+        if failed or pending:
+            details = []
+            for name in failed + pending:
+                state, message, task_messages = verdicts[name]
+                if state == 'pending' and timed_out:
+                    message = 'not converged within %d s: %s' % (self.params['wait_timeout'], message)
+                elif state == 'pending':
+                    message = 'still pending when the wait stopped after %d s: %s' % (waited, message)
+                extra = [error for error in task_messages if error not in message]
+                details.append('%s: %s%s' % (name, message, ' (tasks: %s)' % '; '.join(extra) if extra else ''))
+            self.fail('stack %s did not converge: %s' % (self.stack, ' | '.join(shortened(details))),
+                      converged=False, task_errors=errors, diff=diff_for_display(self.changes_by_service))
+        return not not_converged
+
+    def tasks_of(self, service_ids):
+        """{service ID: its tasks}, in one call; {} without services."""
+        if not service_ids:
+            return {}
+        grouped = {}
+        for task in self.client.get('/tasks', params=dict(filters=json.dumps({'service': sorted(service_ids)}))):
+            grouped.setdefault(task.get('ServiceID'), []).append(task)
+        return grouped
+
+    def report_earlier_failures(self, services):
+        """Warn about, and list in previous_update_failures, updates of these services that paused or rolled back."""
+        failures = {}
+        for service in services:
+            failure = earlier_update_failure(service)
+            if failure:
+                failures[service['Spec']['Name']] = failure
+                self.module.warn('service %s: its last update ended %s; an earlier run left it so and this run did '
+                                 'not change it' % (service['Spec']['Name'], failure))
+        self.result['previous_update_failures'] = failures
 
     # -- states
 
@@ -454,21 +682,34 @@ class StackDeployment(EngineTask):
         except ValueError as exc:
             self.fail(str(exc))
         self.read_live()
-        self.ensure_networks(desired)
-        secret_ids = self.ensure_objects('secret', desired['secrets'], desired['external_secrets'], self.secrets)
-        config_ids = self.ensure_objects('config', desired['configs'], desired['external_configs'], self.configs)
+        networks = self.networks_to_create(desired)
+        secret_ids, secrets = self.objects_to_create('secret', desired['secrets'], desired['external_secrets'],
+                                                     self.secrets)
+        config_ids, configs = self.objects_to_create('config', desired['configs'], desired['external_configs'],
+                                                     self.configs)
         live_services = by_name(self.services)
         for name, wanted in sorted(desired['services'].items()):
-            self.deploy_service(name, wanted, live_services.get(name), (secret_ids, config_ids))
-        self.send_service_writes()
-        if self.params['prune']:
-            self.prune_services(desired['services'])
+            self.plan_service(name, wanted, live_services.get(name), (secret_ids, config_ids))
+        removals = sorted((name, service) for name, service in live_services.items()
+                          if name not in desired['services']) if self.params['prune'] else []
+        if networks or secrets or configs or self.service_writes or removals:
+            self.check_address_space(desired)
+        for body in networks:
+            self.write('networks', 'created', body['Name'], lambda body=body: self.client.post('/networks/create', body))
+        self.create_objects('secret', secrets, secret_ids)
+        self.create_objects('config', configs, config_ids)
+        self.send_service_writes((secret_ids, config_ids))
+        for name, service in removals:
+            self.remove_service(name, service)
         self.remove_unused_objects('secret', set(item['name'] for item in desired['secrets'].values()), self.secrets)
         self.remove_unused_objects('config', set(item['name'] for item in desired['configs'].values()), self.configs)
-        converged = True
-        if self.params['wait'] and not self.check_mode:
-            converged = self.wait_converged(desired['services'])
-        return dict(converged=converged)
+        written = set(self.result['services']['created']) | set(self.result['services']['updated'])
+        unchanged = sorted(set(desired['services']) - written)
+        if not self.params['wait'] or self.check_mode:
+            # Nothing observed: converged stays unknown; the live services still show earlier failed updates.
+            self.report_earlier_failures([live_services[name] for name in unchanged if name in live_services])
+            return dict(converged=None)
+        return dict(converged=self.report_converged(sorted(written), unchanged))
 
     def absent(self):
         self.read_live()
@@ -476,17 +717,12 @@ class StackDeployment(EngineTask):
             self.remove_service(name, service)
         stack_networks = [network for network in self.networks if in_stack(network, self.stack)]
         for network in stack_networks:
-            self.mark_changed()
-            self.result['networks']['removed'].append(network['Name'])
-            if not self.check_mode:
-                self.remove_network_when_free(network)
+            self.write('networks', 'removed', network['Name'], lambda network=network: self.remove_network_when_free(network))
         for kind, objects in (('secret', self.secrets), ('config', self.configs)):
             for name, item in sorted(by_name(objects).items()):
                 if in_stack(item, self.stack):
-                    self.mark_changed()
-                    self.result[kind + 's']['removed'].append(name)
-                    if not self.check_mode:
-                        self.client.delete('/%ss/%s' % (kind, item['ID']))
+                    self.write(kind + 's', 'removed', name,
+                               lambda kind=kind, item=item: self.client.delete('/%ss/%s' % (kind, item['ID'])))
         return {}
 
     def remove_network_when_free(self, network):
@@ -511,7 +747,12 @@ class StackDeployment(EngineTask):
             self.fail('network %s was removed but still exists after %d s' % (network['Name'], self.params['wait_timeout']))
 
     def run(self):
-        self.result.update(self.present() if self.params['state'] == 'present' else self.absent())
+        try:
+            self.result.update(self.present() if self.params['state'] == 'present' else self.absent())
+        except EngineError as exc:
+            # The result holds what was done before the engine refused.
+            self.fail('Docker Engine API error: %s' % exc)
+        self.sort_lists()
         if self.module._diff:
             self.result['diff'] = diff_for_display(self.changes_by_service)
         return self.result
@@ -532,6 +773,39 @@ def bundle_mapping(module):
     return definition
 
 
+def never_echo_contents(module):
+    """Every result of the module, failures included, echoes its arguments with the bundle and contents summed up.
+
+    AnsibleModule echoes its raw arguments in `invocation` unless the result has one:
+    the bundle would show with its inline secrets wherever the module fails.
+    """
+    def echoing(original):
+        def call(*args, **result):
+            result.setdefault('invocation', dict(module_args=echoed_arguments(module.params)))
+            original(*args, **result)
+        return call
+    for method in ('fail_json', 'exit_json'):
+        setattr(module, method, echoing(getattr(module, method)))
+
+
+def mask_contents(module, bundle):
+    """Hide the bundle's secret and config contents wherever they would appear in a result, as no_log values."""
+    contents = set()
+    for section in ('Secrets', 'Configs'):
+        for definition in (bundle.get(section) or {}).values():
+            if isinstance(definition, dict) and isinstance(definition.get('Content'), str):
+                contents.add(definition['Content'])
+    for key in ('secret_data', 'config_data'):
+        for encoded in (module.params.get(key) or {}).values():
+            contents.add(encoded)
+            try:
+                contents.add(base64.b64decode(encoded).decode('utf-8'))
+            except (ValueError, TypeError):
+                pass  # not text: it cannot appear in a message either
+    module.no_log_values.update(content for content in contents
+                                if isinstance(content, str) and len(content.strip()) >= MIN_MASKED_LENGTH)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=engine_argument_spec(
@@ -550,11 +824,13 @@ def main():
         required_together=ENGINE_REQUIRED_TOGETHER,
         mutually_exclusive=[('src', 'definition')],
     )
+    never_echo_contents(module)
     if module.params['state'] == 'present':
         if module.params['src']:
             module.fail_json(msg='src is read on the controller by the action plugin crane.swarm.swarm_stack; '
                                  'call the module by that name (not through a renamed copy), or pass definition')
         module.params['definition'] = bundle_mapping(module)
+        mask_contents(module, module.params['definition'])
     run_engine_task(module, StackDeployment)
 
 

@@ -105,6 +105,7 @@ def test_check_mode_leaves_the_cluster_untouched(sandbox, stack_swarm, run_playb
     run = run_playbook([deploy('ghost', definition=definition)], check=True)
     result = run.result('deploy', 'node1')
     assert result['changed'] and result['services']['created'] == ['ghost_a']
+    assert result.get('converged') is None, result  # nothing was observed in check mode
     assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
     assert 'ghost_net' not in sandbox.docker('node1', 'network', 'ls').stdout
     assert sandbox.docker('node1', 'secret', 'ls', '-q').stdout.strip() == ''
@@ -130,7 +131,7 @@ def time_of(stamp):
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds[:9])
 
 
-def test_broken_image_rolls_back_and_is_reported(sandbox, stack_swarm, run_playbook):
+def test_broken_image_rolls_back_is_reported_and_the_good_bundle_deploys_again(sandbox, stack_swarm, run_playbook):
     update = {'Parallelism': 1, 'FailureAction': 'rollback', 'Monitor': '3s', 'MaxFailureRatio': 0}
     good = bundle(app=service(Replicas=2, UpdateConfig=update))
     run_playbook([deploy('rb', definition=good)])
@@ -142,6 +143,13 @@ def test_broken_image_rolls_back_and_is_reported(sandbox, stack_swarm, run_playb
     live = inspect(sandbox, 'rb_app')
     assert live['UpdateStatus']['State'] == 'rollback_completed'
     assert live['Spec']['TaskTemplate']['ContainerSpec']['Image'] == 'busybox:latest'
+    # The rollback is the earlier run's: deploying the good bundle again changes nothing and does not fail.
+    again = run_playbook([deploy('rb', definition=good)])
+    result = again.result('deploy', 'node1')
+    assert again.changed == 0 and result['converged'] is True, result
+    assert 'rollback_completed' in result['previous_update_failures']['rb_app'], result
+    assert any('rb_app' in warning and 'rollback' in warning for warning in result.get('warnings', [])), result
+    assert int(stack_services(sandbox, 'rb')['rb_app'].split('/')[0]) >= 2  # running (one may be on its way out)
 
 
 def test_global_mode_runs_one_task_per_node(sandbox, stack_swarm, run_playbook):
@@ -219,16 +227,28 @@ def test_a_create_the_engine_refuses_names_the_service_and_stops_the_rest(sandbo
     try:
         services = dict((name, service()) for name in ('a', 'b', 'c', 'd', 'e', 'f'))
         run = run_playbook([deploy('taken', definition=bundle(**services), wait=False)], expect_failure=True)
-        message = run.result('deploy', 'node1')['msg']
-        assert message.startswith('creating service taken_c failed: '), message
-        assert 'of the 6 service creates and updates were made' in message, message
+        result = run.result('deploy', 'node1')
+        assert result['msg'].startswith('creating service taken_c failed: '), result['msg']
         made = sandbox.docker('node1', 'service', 'ls', '--format', '{{.Name}}', '--filter',
                               'label=com.docker.stack.namespace=taken').stdout.split()
         assert 'taken_c' not in made and set(made) <= {'taken_a', 'taken_b', 'taken_d', 'taken_e', 'taken_f'}
+        # The result lists what the engine has, read back after the refusal, not what was decided.
+        assert sorted(result['services']['created']) == sorted(made), (result['services'], made)
+        assert result['changed'] is bool(made)
+        assert '%d of the 6 service creates and updates were made' % len(made) in result['msg'], result['msg']
         again = run_playbook([deploy('taken', definition=bundle(**services), wait=False)], expect_failure=True)
-        assert 'taken_c' in again.result('deploy', 'node1')['msg']
+        result = again.result('deploy', 'node1')
+        assert 'taken_c' in result['msg']
+        made_again = sandbox.docker('node1', 'service', 'ls', '--format', '{{.Name}}', '--filter',
+                                    'label=com.docker.stack.namespace=taken').stdout.split()
+        assert sorted(result['services']['created']) == sorted(set(made_again) - set(made))
+        assert result['changed'] is (made_again != made)
     finally:
         sandbox.docker('node1', 'service', 'rm', 'taken_c', check=False)
+    # Once the name is free, a rerun completes the stack.
+    last = run_playbook([deploy('taken', definition=bundle(**services), wait=False)])
+    assert last.result('deploy', 'node1')['services']['created'] == ['taken_c']
+    assert sorted(stack_services(sandbox, 'taken')) == ['taken_%s' % name for name in 'abcdef']
 
 
 def test_stack_info_groups_tasks_by_slot_with_logs(sandbox, stack_swarm, run_playbook):
@@ -335,3 +355,87 @@ def test_registry_credentials_reach_the_engine_but_never_the_output(sandbox, sta
     assert password not in run.output
     assert base64.b64encode(('deploy:' + password).encode()).decode() not in run.output
     assert 'auth_a' in stack_services(sandbox, 'auth')
+
+
+def test_a_crash_looping_new_service_is_not_called_converged(sandbox, stack_swarm, run_playbook):
+    # Running for 2 s at a time: one poll sees it running, yet it never stays up.
+    flaky = {'Image': 'busybox:latest', 'Command': ['sh', '-c', 'sleep 2; exit 4'],
+             'RestartPolicy': {'Condition': 'any', 'Delay': '1s'}}
+    run = run_playbook([deploy('flaky', definition=bundle(app=flaky))], expect_failure=True)
+    result = run.result('deploy', 'node1')
+    assert result['converged'] is False and list(result['not_converged']) == ['flaky_app'], result
+    assert result['not_converged']['flaky_app']['reason'] == 'crash_loop', result
+    assert any('non-zero exit (4)' in error for error in result['not_converged']['flaky_app']['task_errors']), result
+    # The swarm keeps 2 tasks per slot: "keeps failing" cannot be read from the history it keeps.
+    sandbox.docker('node1', 'swarm', 'update', '--task-history-limit', '2')
+    try:
+        definition = bundle(
+            crash={'Image': 'busybox:latest', 'Command': ['sh', '-c', 'exit 3']},
+            stuck=service(Placement={'Constraints': ['node.labels.crane-nowhere == yes']}),
+            fine=service())
+        started = time.monotonic()
+        run = run_playbook([deploy('loop', definition=definition)], expect_failure=True)
+        took = time.monotonic() - started
+    finally:
+        sandbox.docker('node1', 'swarm', 'update', '--task-history-limit', '5')
+    result = run.result('deploy', 'node1')
+    message = result['msg']
+    report = result['not_converged']
+    assert result['converged'] is False and sorted(report) == ['loop_crash', 'loop_stuck'], result
+    assert report['loop_crash']['reason'] == 'crash_loop', report
+    assert any('non-zero exit (3)' in error for error in report['loop_crash']['task_errors']), report
+    assert report['loop_stuck']['reason'] == 'pending' and 'no suitable node' in report['loop_stuck']['message'], report
+    assert 'loop_fine' not in message and 'no suitable node' in message, message
+    # The wait stopped at the crash loop, long before its deadline: no timeout is claimed.
+    assert took < 100 and 'within 120 s' not in message, (took, message)
+
+
+def test_secret_contents_never_reach_the_output_of_a_failure(sandbox, stack_swarm, run_playbook, tmp_path):
+    inline, in_file, in_config = 'crane-inline-9d27e1', 'crane-file-4b83aa', 'crane-config-6f01c2'
+    (tmp_path / 'file-secret.txt').write_text(in_file)
+    sandbox.docker('node1', 'service', 'create', '--detach', '--name', 'leak3_c', 'busybox:latest', 'sleep', '3600')
+
+    def leaky(**services):
+        return {'Version': '0.1', 'Secrets': {'inline': {'Content': inline}, 'infile': {'File': 'file-secret.txt'}},
+                'Configs': {'conf': {'Content': in_config}},
+                'Services': dict((name, service(Secrets=['inline', 'infile'], Configs=['conf'], **extra))
+                                 for name, extra in services.items())}
+    tasks = [
+        ('unreachable engine', 'node1', dict(name='leak1', definition=leaky(a={}),
+                                             docker_host='unix:///run/crane-no-engine.sock')),
+        ('worker node', 'node2', dict(name='leak2', definition=leaky(a={}))),
+        ('engine refusal', 'node1', dict(name='leak3', definition=leaky(a={}, c={}), wait=False)),
+        ('wait failure', 'node1', dict(name='leak4', wait_timeout=5, definition=leaky(
+            a={'Placement': {'Constraints': ['node.labels.crane-nowhere == yes']}}))),
+    ]
+    plays = [{'hosts': host, 'gather_facts': False, 'tasks': [
+        {'name': name, 'crane.swarm.swarm_stack': options, 'ignore_errors': True}]} for name, host, options in tasks]
+    try:
+        run = run_playbook(plays, verbosity=3)
+    finally:
+        sandbox.docker('node1', 'service', 'rm', 'leak3_c', check=False)
+    for name, host, dummy in tasks:
+        assert run.status(name, host) == 'ignored', (name, run.result(name, host))
+    assert 'not a swarm manager' in run.result('worker node', 'node2')['msg']
+    assert 'leak3_c' in run.result('engine refusal', 'node1')['msg']
+    assert 'leak4_a' in run.result('wait failure', 'node1')['msg']
+    for value in (inline, in_file, in_config):
+        for form in (value, base64.b64encode(value.encode()).decode()):
+            assert form not in run.output, '%s appears in the output' % form
+
+
+def test_a_network_too_small_for_the_stack_fails_before_anything_is_created(sandbox, stack_swarm, run_playbook):
+    # 300 tasks on one network of the swarm's default size (/24): 1 VIP + 300 tasks + load balancers > 256.
+    many = service(Replicas=300, Networks=['net'], Placement={'Constraints': ['node.labels.crane-nowhere == yes']})
+    definition = {'Version': '0.1', 'Networks': {'net': {}}, 'Services': {'many': many, 'other': service()}}
+    run = run_playbook([deploy('crowd', definition=definition, wait=False)], expect_failure=True)
+    result = run.result('deploy', 'node1')
+    message = result['msg']
+    assert 'crowd_net' in message and '/24' in message and '307' in message and 'IPAM' in message, message
+    assert result['changed'] is False and result['services']['created'] == [], result
+    assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
+    assert 'crowd_net' not in sandbox.docker('node1', 'network', 'ls').stdout
+    # A larger subnet in the bundle's IPAM config is the fix.
+    definition['Networks']['net'] = {'IPAM': {'Config': [{'Subnet': '10.232.0.0/22'}]}}
+    checked = run_playbook([deploy('crowd', definition=definition, wait=False)], check=True)
+    assert sorted(checked.result('deploy', 'node1')['services']['created']) == ['crowd_many', 'crowd_other']

@@ -1,6 +1,9 @@
 # Copyright: crane.swarm developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Deployment decisions on plain data: object IDs, carried swarm state, convergence, registry auth."""
+"""Deployment decisions on plain data: object IDs, carried swarm state, registry auth, echoed arguments.
+
+Convergence is in test_stack_convergence.py, the address space of networks in test_stack_addresses.py.
+"""
 
 from __future__ import annotations
 
@@ -51,49 +54,11 @@ def test_services_using_a_network_by_id_or_name():
     assert stack_apply.services_using(services, 'nid', 'net') == ['a', 'b']
 
 
-def live_service(name, mode, running, desired, update_state=None):
-    service = {'ID': name, 'Spec': {'Name': name, 'Mode': mode},
-               'ServiceStatus': {'RunningTasks': running, 'DesiredTasks': desired}}
-    if update_state:
-        service['UpdateStatus'] = {'State': update_state, 'Message': 'update paused due to failure'}
-    return service
-
-
-def test_convergence_states():
-    services = [live_service('done', {'Replicated': {'Replicas': 2}}, 2, 2),
-                live_service('starting', {'Global': {}}, 1, 3),
-                live_service('rolling', {'Replicated': {}}, 2, 2, 'updating'),
-                live_service('rolled', {'Replicated': {}}, 2, 2, 'rollback_completed'),
-                live_service('job', {'ReplicatedJob': {}}, 0, 1)]
-    converged, pending, failed = stack_apply.convergence(
-        services, ['done', 'starting', 'rolling', 'rolled', 'job', 'missing'])
-    assert converged == ['done', 'job']
-    assert pending == ['missing', 'rolling', 'starting']
-    assert failed == [('rolled', 'rollback_completed: update paused due to failure')]
-
-
-def test_a_rollout_not_yet_begun_is_pending():
-    # Right after an update the engine has cleared UpdateStatus and the old tasks still run.
-    services = [live_service('image-changed', {'Replicated': {'Replicas': 2}}, 2, 2),
-                live_service('labels-changed', {'Replicated': {'Replicas': 2}}, 2, 2),
-                live_service('rolled-out', {'Replicated': {'Replicas': 2}}, 2, 2, 'completed')]
-    converged, pending, failed = stack_apply.convergence(
-        services, ['image-changed', 'labels-changed', 'rolled-out'], awaiting_rollout=['image-changed', 'rolled-out'])
-    assert (converged, pending, failed) == (['labels-changed', 'rolled-out'], ['image-changed'], [])
-
-
 def test_which_changes_roll_out_tasks():
     assert stack_apply.rolls_out_tasks([('TaskTemplate.ContainerSpec.Image', 'a', 'b')])
     assert stack_apply.rolls_out_tasks([('EndpointSpec.Ports', None, [80])])
     assert not stack_apply.rolls_out_tasks([('Labels.team', 'a', 'b'), ('Mode.Replicated.Replicas', 1, 2)])
     assert not stack_apply.rolls_out_tasks([])
-
-
-def test_task_errors_newest_first_distinct_and_bounded():
-    tasks = [{'ServiceID': 's', 'UpdatedAt': '2026-01-01T00:00:0%dZ' % i,
-              'Status': {'State': 'failed', 'Err': 'error %d' % (i % 4)}} for i in range(8)]
-    tasks.append({'ServiceID': 's', 'UpdatedAt': '2026-01-01T00:00:09Z', 'Status': {'State': 'running'}})
-    assert stack_apply.task_errors(tasks, {'s'}) == {'s': ['error 3', 'error 2', 'error 1']}
 
 
 def decode(header):
@@ -118,9 +83,21 @@ def test_registry_of():
     assert stack_apply.registry_of('registry.example:5000/app@sha256:ab') == 'registry.example:5000'
 
 
-def test_keeps_failing_counts_failed_and_rejected_tasks():
-    tasks = [{'ServiceID': 'a', 'Status': {'State': 'failed'}}] * 3 + [
-        {'ServiceID': 'b', 'Status': {'State': 'rejected'}}] * 2 + [{'ServiceID': 'c', 'Status': {'State': 'running'}}] * 5
-    assert stack_apply.keeps_failing(tasks, ['a', 'b', 'c']) == ['a']
-    assert stack_apply.keeps_failing(tasks, ['b']) == []
-    assert stack_apply.keeps_failing(tasks, ['a', 'b'], attempts=2) == ['a', 'b']
+def test_echoed_arguments_never_carry_the_bundle_or_contents():
+    params = {'name': 's', 'definition': {'Services': {'a': {}, 'b': {}}, 'Secrets': {'x': {'Content': 'hush'}}},
+              'secret_data': {'f': 'aHVzaA=='}, 'config_data': {}, 'wait': True}
+    echoed = stack_apply.echoed_arguments(params)
+    assert echoed == {'name': 's', 'definition': 'a bundle of 2 service(s), not echoed',
+                      'secret_data': '1 file(s), not echoed', 'config_data': {}, 'wait': True}
+    assert 'hush' in str(params)  # the arguments themselves are left as they are
+    text = stack_apply.echoed_arguments({'definition': '{"Services": {}}', 'secret_data': 'raw=text'})
+    assert text == {'definition': 'not echoed', 'secret_data': 'not echoed'}
+    assert stack_apply.echoed_arguments({'definition': None, 'secret_data': None}) == {
+        'definition': None, 'secret_data': None}
+
+
+def test_long_lists_are_shortened():
+    assert stack_apply.shortened(['a', 'b']) == ['a', 'b']
+    assert stack_apply.shortened(list('abcdef')) == list('abcdef')  # "and 1 more" says no less than the name
+    assert stack_apply.shortened(['s%d' % n for n in range(200)]) == ['s0', 's1', 's2', 's3', 's4', 'and 195 more']
+    assert stack_apply.shortened(list('abcde'), 2) == ['a', 'b', 'and 3 more']
