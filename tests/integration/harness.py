@@ -109,18 +109,23 @@ class PlaybookRun:
         self.tasks = record.get('tasks', [])
         self.stats = record.get('stats', {})
 
-    def result(self, task_name, host):
+    def entry(self, task_name, host):
+        """The record of one task on one host: task, host, status, seconds, result."""
         for entry in self.tasks:
             if entry['task'] == task_name and entry['host'] == host:
-                return entry['result']
+                return entry
         raise KeyError('no result of task %r on %s; tasks: %s'
                        % (task_name, host, sorted(set((e['task'], e['host']) for e in self.tasks))))
 
+    def result(self, task_name, host):
+        return self.entry(task_name, host)['result']
+
     def status(self, task_name, host):
-        for entry in self.tasks:
-            if entry['task'] == task_name and entry['host'] == host:
-                return entry['status']
-        raise KeyError(task_name)
+        return self.entry(task_name, host)['status']
+
+    def seconds(self, task_name, host):
+        """How long the task took on the host, from its start to its result (connection, module start included)."""
+        return self.entry(task_name, host)['seconds']
 
     @property
     def changed(self):
