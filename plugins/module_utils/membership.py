@@ -74,3 +74,93 @@ def joined_same_swarm(token, local_ca_digest, remote_managers, remote_addrs):
         return token_ca_digest(token) == local_ca_digest
     known = set(normalise_addr(m.get('Addr', '')) for m in remote_managers or [])
     return bool(known & set(normalise_addr(a) for a in remote_addrs))
+
+
+# -- join tokens of the other role
+#
+# A token names the swarm (its CA digest) but not its role: the managers decide the role
+# by comparing it with their two tokens, which only managers can read. The controller
+# learns them from crane.swarm.swarm or crane.swarm.swarm_info on a manager and keeps
+# their fingerprints (never the tokens) as a fact of that host, so that a join with the
+# token of the other role is refused before the node is in the managers' node list.
+
+TOKEN_ROLES_FACT = 'crane_swarm_join_token_roles'
+TOKEN_ROLES = ('worker', 'manager')
+
+
+def token_fingerprint(token):
+    """SHA-256 of a join token: tells tokens apart without revealing one (the secret part has ~129 bits)."""
+    return hashlib.sha256(('crane.swarm join token ' + (token or '').strip()).encode('utf-8')).hexdigest()
+
+
+def token_roles(join_tokens):
+    """{fingerprint: role} of a manager's join_tokens result ({'worker': .., 'manager': ..})."""
+    return dict((token_fingerprint(join_tokens[role]), role) for role in TOKEN_ROLES
+                if isinstance(join_tokens, dict) and join_tokens.get(role))
+
+
+def known_token_role(token, published):
+    """(role, host) of `token` among [(host, {fingerprint: role})]; (None, None) when no host knows it."""
+    fingerprint = token_fingerprint(token)
+    for host, roles in published:
+        if isinstance(roles, dict) and roles.get(fingerprint) in TOKEN_ROLES:
+            return roles[fingerprint], host
+    return None, None
+
+
+def other_role_refusal(token, role, published):
+    """The refusal text when `token` is known to be the token of the other role, else None."""
+    token_role, host = known_token_role(token, published)
+    if token_role is None or token_role == role:
+        return None
+    return ('join_token is the %s token of the swarm (as %s reported it), but role=%s: joining would make this '
+            'node a %s, and undoing that would leave its entry in the managers\' node list. Nothing was changed. '
+            'Pass the %s token (join_tokens.%s of crane.swarm.swarm or crane.swarm.swarm_info on a manager), or set '
+            'role: %s.' % (token_role, host, role, token_role, role, role, token_role))
+
+
+# -- why a join failed
+
+JOIN_ERRORS = (
+    ('A valid join token is necessary',
+     'join_token is not a current token of the swarm at remote_addrs (tokens change when they are rotated): take '
+     'the current one from a manager (join_tokens of crane.swarm.swarm or crane.swarm.swarm_info)'),
+    ('remote CA does not match fingerprint',
+     'join_token belongs to another swarm than the one at remote_addrs: take the token from a manager of the swarm '
+     'at remote_addrs, or point remote_addrs at the managers of the token\'s swarm'),
+    ('invalid join token', 'join_token is malformed: copy the whole token again'),
+)
+
+
+def join_error_hint(engine_message):
+    """What an immediate join error from the engine means for the task's options (None when not known)."""
+    for marker, hint in JOIN_ERRORS:
+        if marker in engine_message:
+            return hint
+    return None
+
+
+PROBE_WORDS = {
+    'open': 'accepted the connection',
+    'closed': 'refused the connection',
+    'unreachable': 'unreachable',
+    'filtered': 'did not answer',
+    'error': 'could not be connected to',
+}
+
+
+def describe_probes(probes):
+    """'10.0.0.1:2377 unreachable (EHOSTUNREACH), ...' from port_probe.probe_all's results."""
+    return ', '.join('%s:%d %s%s' % (probe['host'], probe['port'], PROBE_WORDS.get(probe['state'], probe['state']),
+                                     ' (%s)' % probe['error'] if probe.get('error') else '')
+                     for probe in probes)
+
+
+def unreachable_managers_message(probes):
+    """Why no manager of remote_addrs can be joined: each address's answer, and the fix."""
+    text = 'from this host %s. ' % describe_probes(probes)
+    if any(probe['state'] == 'closed' for probe in probes):
+        text += ('A refused connection means the host answered but no swarm manager listens there (its engine is '
+                 'stopped, or it is no manager, or the port is not the swarm\'s). ')
+    return text + ('Check that remote_addrs name managers\' advertise addresses, and that a firewall lets TCP 2377 '
+                   '(or the port given) pass from this host to them (the role crane.swarm.firewall opens it).')

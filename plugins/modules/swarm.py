@@ -18,6 +18,21 @@ description:
     swarm with the asked role is left alone; a node in another swarm is an error that names both,
     never a silent success. With O(clock_servers) the clock precheck of M(crane.swarm.clock_check)
     runs first and a skewed host is refused before anything changes.
+  - Before a join the module connects from this host to the swarm port of every address in
+    O(remote_addrs) (when the engine is this host's, O(docker_host) a local socket). When none accepts
+    the connection the join is refused before anything changes, with each address's answer
+    (unreachable, refused, no answer) and the network fix; the ones that accept are tried first.
+  - A join token does not say its role; the managers decide it. When crane.swarm.swarm or
+    M(crane.swarm.swarm_info) returned the swarm's join tokens on a manager earlier in the run, the
+    controller keeps their fingerprints (fact C(crane_swarm_join_token_roles) of that host, never the
+    tokens) and refuses a O(join_token) of the other role than O(role) before anything changes.
+    A token the controller has not seen is found out after the join; the node leaves again (a
+    manager demotes itself first, so that the remaining managers keep their quorum) and the task
+    fails naming the entry the managers keep (RV(left_node_id)).
+  - A join that fails is undone (the node leaves), and the error names what went wrong and the fix.
+    A token the managers refuse names O(join_token); a manager that does not answer on its swarm port
+    points at the network (address, firewall); only a manager that accepted the connection but never
+    completed the join points at clock skew, measured with O(clock_servers).
   - O(state=absent) leaves the swarm. A manager is demoted first so that the remaining managers
     keep a majority; leaving the last manager, or leaving when the others could not keep quorum,
     is refused unless O(force=true).
@@ -43,7 +58,8 @@ options:
     default: present
   role:
     description:
-      - With O(state=join), the role this node must have. It must match the kind of O(join_token).
+      - With O(state=join), the role this node must have. It must match the kind of O(join_token);
+        a token of the other role is refused (see the description).
     type: str
     choices: [worker, manager]
     default: worker
@@ -51,6 +67,8 @@ options:
     description:
       - With O(state=join), addresses of managers of the swarm to join (C(host) or C(host:port);
         the port defaults to 2377).
+      - The engine tries only the first address it is given; the module puts the addresses whose swarm
+        port accepts a connection from this host first, and refuses the join when none does.
     type: list
     elements: str
   join_token:
@@ -188,7 +206,10 @@ options:
   join_timeout:
     description:
       - Seconds to wait for a join to complete. A join still pending then is undone and reported
-        with the measured clock offset.
+        with what this host sees of the first manager (and the measured clock offset with O(clock_servers)).
+      - The engine holds a join attempt that the managers do not complete for 20 seconds and cannot be
+        made to leave before, so such a join takes at least that long whatever O(join_timeout) says.
+        Managers that do not answer on their swarm port are found out before the join, within 5 seconds.
     type: int
     default: 60
   force:
@@ -269,6 +290,30 @@ clock:
   description: The clock precheck's report (see M(crane.swarm.clock_check)).
   returned: when O(clock_servers) was given with O(state=join)
   type: dict
+remote_probe:
+  description:
+    - What this host saw when it connected to the swarm port of each address of O(remote_addrs), in order.
+    - C(state) is V(open) (accepted), V(closed) (refused), V(filtered) (no answer), V(unreachable) or V(error).
+  returned: with O(state=join) on a node in no swarm whose engine is this host's
+  type: list
+  elements: dict
+  sample: [{host: 10.0.0.11, port: 2377, state: open, error: null, seconds: 0.001}]
+left_node_id:
+  description:
+    - ID of the entry a failed join left in the managers' node list (the managers issued the node a
+      certificate before the join was undone). Remove it with M(crane.swarm.swarm_node) on a manager.
+  returned: when a join with a token of the other role, or one that did not complete, was undone
+  type: str
+ansible_facts:
+  description: Facts for the controller, set when join tokens are returned.
+  returned: when RV(join_tokens) is returned
+  type: dict
+  contains:
+    crane_swarm_join_token_roles:
+      description:
+        - SHA-256 fingerprints of the join tokens, each with its role (V(worker) or V(manager)). Not secrets;
+          a later join with O(join_token) of the other role is refused before it starts.
+      type: dict
 """
 
 import os
@@ -280,13 +325,21 @@ from ansible_collections.crane.swarm.plugins.module_utils.clock import check_clo
 from ansible_collections.crane.swarm.plugins.module_utils.engine import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.membership import (
-    ROOT_CA_FILE, ca_digest, describe_membership, joined_same_swarm, token_ca_digest)
+    ROOT_CA_FILE, ca_digest, describe_membership, describe_probes, join_error_hint, joined_same_swarm,
+    normalise_addr, token_ca_digest, unreachable_managers_message)
+from ansible_collections.crane.swarm.plugins.module_utils.port_probe import parse_target, probe_all
 from ansible_collections.crane.swarm.plugins.module_utils.quorum import check_manager_change, managers_from_nodes
 from ansible_collections.crane.swarm.plugins.module_utils.swarm_settings import (
     apply_settings, desired_settings, display_settings, fixed_setting_conflicts, init_request,
     live_settings, settings_changes)
 
 POLL_INTERVAL = 0.5
+# Seconds the probe of the managers' swarm port waits for answers (an address without a host
+# on the local network answers `no route to host` after about 3 s of ARP).
+PROBE_TIMEOUT = 5.0
+# Docker answers POST /swarm/join after at most 20 s (its swarmConnectTimeout) and holds the
+# attempt until then: a leave before that waits for it.
+ENGINE_JOIN_HOLD = 20
 
 MODULE_OPTIONS = dict(
     state=dict(type='str', default='present', choices=['present', 'join', 'absent']),
@@ -455,52 +508,123 @@ class SwarmMembership(EngineTask):
             if not ok:
                 self.fail('refusing to join: %s' % message)
 
+        remote_addrs = self.reachable_first(self.params['remote_addrs'])
         self.result['changed'] = True
         self.result['diff'] = dict(before=dict(membership='none'), after=dict(membership=self.params['role']))
         if self.module.check_mode:
             return
-        self.send_join()
-        joined = self.wait_for(lambda s: s.get('LocalNodeState') == 'active', self.params['join_timeout'])
+        started = time.monotonic()
+        deadline = started + self.params['join_timeout']
+        self.send_join(remote_addrs)
+        joined = self.wait_for(lambda s: s.get('LocalNodeState') == 'active', max(0.0, deadline - time.monotonic()))
         if joined.get('LocalNodeState') != 'active':
-            self.undo_join_and_fail(joined)
+            self.undo_join_and_fail(joined, remote_addrs, started)
         want_manager = self.params['role'] == 'manager'
         if want_manager:
             joined = self.wait_for(lambda s: s.get('ControlAvailable'), 15)
         if bool(joined.get('ControlAvailable')) != want_manager:
-            self.leave(force=True)
-            self.fail('role=%s was asked but the join_token is a %s token, so the node joined as a %s; it has left '
-                      'again. Pass the %s token.' % (self.params['role'], 'manager' if joined.get('ControlAvailable')
-                                                     else 'worker', 'manager' if joined.get('ControlAvailable')
-                                                     else 'worker', self.params['role']))
+            self.undo_join_of_the_other_role(joined)
         self.report_state(joined)
 
-    def send_join(self):
+    def probe_managers(self, remote_addrs, timeout):
+        """Connect to each manager's swarm port from this host; None when the engine is not this host's."""
+        if not self.client.docker_host.startswith('unix://'):
+            return None
+        try:
+            targets = [parse_target(normalise_addr(addr)) for addr in remote_addrs]
+        except ValueError as exc:
+            self.fail('remote_addrs: %s' % exc)
+        return probe_all(targets, timeout=min(timeout, PROBE_TIMEOUT))
+
+    def reachable_first(self, remote_addrs):
+        """remote_addrs with the managers that accept a connection first (the engine tries only the first).
+
+        When none does, the join is refused before anything changes: a join to them would hang for
+        the engine's 20 s and then for join_timeout.
+        """
+        probes = self.probe_managers(remote_addrs, self.params['join_timeout'])
+        if probes is None:
+            return remote_addrs
+        self.result['remote_probe'] = probes
+        reachable = [addr for addr, probe in zip(remote_addrs, probes) if probe['state'] == 'open']
+        if not reachable:
+            self.fail('refusing to join: no manager of remote_addrs accepts a connection on its swarm port; %s '
+                      'Nothing was changed.' % unreachable_managers_message(probes))
+        return reachable + [addr for addr in remote_addrs if addr not in reachable]
+
+    def send_join(self, remote_addrs):
         body = dict(ListenAddr=self.params['listen_addr'], AdvertiseAddr=self.params['advertise_addr'] or '',
-                    RemoteAddrs=self.params['remote_addrs'], JoinToken=self.params['join_token'])
+                    RemoteAddrs=remote_addrs, JoinToken=self.params['join_token'])
         if self.params['data_path_addr']:
             body['DataPathAddr'] = self.params['data_path_addr']
         try:
             self.client.post('/swarm/join', body)
         except EngineError as exc:
-            if 'Timeout was reached' in str(exc):
+            if 'Timeout was reached' in str(exc) or (exc.status is None and 'timed out' in str(exc)):
                 return  # the engine keeps trying in the background; join() waits for it
-            self.fail('joining %s failed: %s. Check that the managers are reachable on port 2377 and that the '
-                      'token is current.' % (', '.join(self.params['remote_addrs']), exc))
+            hint = join_error_hint(str(exc))
+            self.result['changed'] = False
+            if hint:
+                self.fail('joining %s failed: %s. Nothing was changed: %s.' % (remote_addrs[0], exc, hint))
+            self.fail('joining %s failed: %s. Nothing was changed. Check remote_addrs and join_token (take it from a '
+                      'manager: join_tokens of crane.swarm.swarm).' % (remote_addrs[0], exc))
 
-    def undo_join_and_fail(self, state):
-        """A join still pending after join_timeout is undone so that nothing is left half-applied."""
+    def undo_join_and_fail(self, state, remote_addrs, started):
+        """A join still pending after join_timeout is undone so that nothing is left half-applied.
+
+        The hint follows what this host sees of the managers now: a port that does not answer is
+        the network's doing; a manager that accepts connections but does not complete the join
+        points at clock skew (the node's certificates look expired or not yet valid).
+        """
         self.leave(force=True)
-        detail = 'Joining %s did not complete within %d s (node state %r, %s); the attempt was cancelled.' % (
-            ', '.join(self.params['remote_addrs']), self.params['join_timeout'], state.get('LocalNodeState'),
-            state.get('Error') or 'no error reported')
+        held = time.monotonic() - started
+        detail = 'Joining %s did not complete within %d s (node state %r, %s); the attempt was cancelled%s. ' % (
+            remote_addrs[0], self.params['join_timeout'], state.get('LocalNodeState'),
+            state.get('Error') or 'no error reported',
+            ' after %d s (the engine holds an attempt %d s before it can be cancelled)' % (held, ENGINE_JOIN_HOLD)
+            if held > self.params['join_timeout'] + 1 else '')
+        # A node ID means the managers issued the node a certificate: they list it until it is removed.
+        self.result['changed'] = bool(state.get('NodeID'))
+        if state.get('NodeID'):
+            self.result['left_node_id'] = state['NodeID']
+            detail += ('The managers keep its entry %s (down) until it is removed (crane.swarm.swarm_node, node: %s, '
+                       'state: absent, on a manager). ' % (state['NodeID'], state['NodeID']))
+        probes = self.probe_managers(remote_addrs[:1], PROBE_TIMEOUT)
+        if probes is not None:
+            self.result['remote_probe'] = probes
+            if probes[0]['state'] != 'open':
+                self.fail(detail + 'The manager is not reachable any more: ' + unreachable_managers_message(probes))
+            detail += ('%s just now, so the network lets the join through to the manager\'s swarm port. '
+                       % describe_probes(probes))
         if self.params['clock_servers']:
             ok, report, message = self.measure_clock()
             self.result['clock'] = report
-            detail += ' Clock: %s' % message
+            detail += 'Clock: %s' % message
         else:
-            detail += (' The classic cause is clock skew between hosts: set clock_servers to measure it, '
-                       'and run a time daemon on every host.')
-        self.fail(detail + ' Also check that TCP 2377 and 7946 and UDP 7946 and 4789 pass between the hosts.')
+            detail += ('The classic cause is clock skew between this host and the managers: set clock_servers '
+                       '(NTP servers) to measure this host\'s offset before the join and to report it here, and run '
+                       'a time daemon on every host.')
+        self.fail(detail + ' Managers that lost their quorum cannot admit nodes either (crane.swarm.swarm_info on a '
+                  'manager shows them).')
+
+    def undo_join_of_the_other_role(self, state):
+        """The token was of the other role (and the controller did not know it): leave, naming the entry left.
+
+        A node that became a manager is demoted first, so that the raft shrinks back cleanly: a forced
+        leave would leave the managers one member short of their quorum.
+        """
+        got = 'manager' if state.get('ControlAvailable') else 'worker'
+        node_id = state.get('NodeID') or ''
+        if got == 'manager':
+            self.prepare_manager_departure(state)
+        self.leave(force=False)
+        self.result.update(changed=True, left_node_id=node_id)
+        self.fail('join_token is a %s token, but role=%s: the node joined the swarm as a %s and has left it again. '
+                  'The managers keep its entry %s (down) in their node list until it is removed: run '
+                  'crane.swarm.swarm_node with node: %s and state: absent on a manager. Pass the %s token (join_tokens.%s '
+                  'of crane.swarm.swarm or crane.swarm.swarm_info on a manager); the controller then tells the '
+                  'tokens apart before joining.' % (got, self.params['role'], got, node_id, node_id,
+                                                    self.params['role'], self.params['role']))
 
     def measure_clock(self):
         try:

@@ -306,6 +306,17 @@ join_tokens:
     manager:
       description: Token to join as a manager.
       type: str
+ansible_facts:
+  description: Facts for the controller, set when join tokens are returned.
+  returned: when RV(join_tokens) is returned
+  type: dict
+  contains:
+    crane_swarm_join_token_roles:
+      description:
+        - SHA-256 fingerprints of the join tokens, each with its role (V(worker) or V(manager)). Not secrets;
+          a later M(crane.swarm.swarm) join with a token of the other role than its O(crane.swarm.swarm#module:role)
+          is refused before it starts.
+      type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -16,22 +16,52 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.crane.swarm.plugins.module_utils.membership import TOKEN_ROLES_FACT, token_roles
+
 # Result keys whose values are secrets. A key counts only when it holds a value.
 SECRET_RESULT_KEYS = ('join_tokens', 'unlock_key')
 
 
 class SecretResultAction(ActionBase):
-    """Run the module of the same name; hide its displayed result if it holds a secret."""
+    """Run the module of the same name; hide its displayed result if it holds a secret.
+
+    Join tokens also leave their fingerprints (not the tokens) as a fact of the host, so that a
+    join elsewhere with the token of the other role can be refused before it starts (refusal()).
+    """
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
+        refused = self.refusal(task_vars or {})
+        if refused:
+            result.update(failed=True, changed=False, msg=refused)
+            return result
         result.update(self._execute_module(module_name=self._task.resolved_action,
                                            module_args=self._task.args,
                                            task_vars=task_vars))
+        if result.get('join_tokens'):
+            result.setdefault('ansible_facts', {})[TOKEN_ROLES_FACT] = token_roles(result['join_tokens'])
         if any(result.get(key) for key in SECRET_RESULT_KEYS):
             result['_ansible_no_log'] = True
             self._show_diff(result.get('diff'))
         return result
+
+    def refusal(self, task_vars):
+        """A reason to fail the task before the module runs, or None (this base never refuses)."""
+        return None
+
+    def published_token_roles(self, task_vars):
+        """[(host, {fingerprint: role})] of the inventory's hosts that returned join tokens in this run."""
+        hostvars = task_vars.get('hostvars') or {}
+        published = []
+        for host in (task_vars.get('groups') or {}).get('all', []):
+            # An unrelated host whose variables do not template must not fail this task.
+            try:
+                facts = hostvars[host].get('ansible_facts') or {}
+            except Exception:  # pylint: disable=broad-except
+                continue
+            if facts.get(TOKEN_ROLES_FACT):
+                published.append((host, facts[TOKEN_ROLES_FACT]))
+        return published
 
     def _show_diff(self, diff):
         """A censored result loses its diff in the callback; our diffs hold no secret, so show it here."""

@@ -3,8 +3,9 @@
 """The integration tests' harness: the sandbox's hosts and real ansible-playbook runs.
 
   SandboxHandle   verification helpers over the hosts of tests/sandbox/sandbox.py
-  PlaybookRunner  runs plays (Python data or YAML text) with ansible-playbook; results as JSON
-  form_swarm3     forms node1 (manager) + node2, node3 (workers) with crane.swarm.swarm
+  PlaybookRunner  runs plays (Python data or YAML text) with ansible-playbook; results as JSON;
+                  start() runs one in the background (BackgroundPlaybook: wait, kill)
+  form_swarm3     forms node1 (manager) + node2, node3 (workers, or managers) with crane.swarm.swarm
 
 conftest.py makes fixtures of them; tests import this module for anything else.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,8 +29,9 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'sandbox'))
 
 import sandbox as sandbox_tool  # noqa: E402  (the sandbox script, imported as a library)
 
-__all__ = ['FORM_SWARM3', 'PlaybookRun', 'PlaybookRunner', 'SandboxHandle', 'ansible_environment',
-           'chrony_server', 'chronyd_path', 'collections_path', 'form_swarm3', 'sandbox_tool']
+__all__ = ['ACCEPT_THEN_SILENCE', 'BackgroundPlaybook', 'FORM_SWARM3', 'PlaybookRun', 'PlaybookRunner',
+           'SandboxHandle', 'ansible_environment', 'chrony_server', 'chronyd_path', 'collections_path', 'form_swarm3',
+           'formation_plays', 'sandbox_tool']
 
 COLLECTIONS_ROOT = os.path.join(REPO, 'build', 'collections')
 VENV_BIN = os.path.dirname(sys.executable)
@@ -106,18 +109,23 @@ class PlaybookRun:
         self.tasks = record.get('tasks', [])
         self.stats = record.get('stats', {})
 
-    def result(self, task_name, host):
+    def entry(self, task_name, host):
+        """The record of one task on one host: task, host, status, seconds, result."""
         for entry in self.tasks:
             if entry['task'] == task_name and entry['host'] == host:
-                return entry['result']
+                return entry
         raise KeyError('no result of task %r on %s; tasks: %s'
                        % (task_name, host, sorted(set((e['task'], e['host']) for e in self.tasks))))
 
+    def result(self, task_name, host):
+        return self.entry(task_name, host)['result']
+
     def status(self, task_name, host):
-        for entry in self.tasks:
-            if entry['task'] == task_name and entry['host'] == host:
-                return entry['status']
-        raise KeyError(task_name)
+        return self.entry(task_name, host)['status']
+
+    def seconds(self, task_name, host):
+        """How long the task took on the host, from its start to its result (connection, module start included)."""
+        return self.entry(task_name, host)['seconds']
 
     @property
     def changed(self):
@@ -151,6 +159,11 @@ class PlaybookRunner:
 
     def __call__(self, plays, check=False, diff=False, extra_vars=None, verbosity=0, expect_failure=False,
                  timeout=900):
+        return self.start(plays, check=check, diff=diff, extra_vars=extra_vars, verbosity=verbosity).wait(
+            expect_failure=expect_failure, timeout=timeout)
+
+    def start(self, plays, check=False, diff=False, extra_vars=None, verbosity=0):
+        """Start ansible-playbook and return at once: a BackgroundPlaybook to wait for (or to kill)."""
         self.count += 1
         playbook = os.path.join(self.workdir, 'playbook-%d.yml' % self.count)
         with open(playbook, 'w') as playbook_file:
@@ -167,39 +180,84 @@ class PlaybookRunner:
             argv.append('-' + 'v' * verbosity)
         env = ansible_environment()
         env['CRANE_RECORD_FILE'] = record_file
-        completed = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   universal_newlines=True, timeout=timeout, check=False)
+        return BackgroundPlaybook(argv, env, record_file)
+
+
+class BackgroundPlaybook:
+    """One ansible-playbook process in its own process group (so that a test can kill the whole controller)."""
+
+    def __init__(self, argv, env, record_file):
+        self.record_file = record_file
+        self.output_file = record_file[:-len('.json')] + '.out'
+        with open(self.output_file, 'w') as output:
+            self.process = subprocess.Popen(argv, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                            universal_newlines=True, start_new_session=True)
+
+    def running(self):
+        return self.process.poll() is None
+
+    def kill(self):
+        """SIGKILL to ansible-playbook and every process it started (its workers, `docker exec` clients)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def wait(self, expect_failure=False, timeout=900):
+        """The PlaybookRun once the process ended; asserts its exit status unless expect_failure is None."""
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        with open(self.output_file) as output:
+            completed = subprocess.CompletedProcess(self.process.args, self.process.returncode, output.read())
         record = {}
-        if os.path.exists(record_file):
-            with open(record_file) as record_handle:
+        if os.path.exists(self.record_file):
+            with open(self.record_file) as record_handle:
                 record = json.load(record_handle)
         outcome = PlaybookRun(completed, record)
         if expect_failure:
             assert outcome.rc != 0, 'the playbook was expected to fail but passed:\n' + outcome.output[-4000:]
-        else:
+        elif expect_failure is not None:
             assert outcome.rc == 0, 'the playbook failed (rc %d):\n%s' % (outcome.rc, outcome.output[-6000:])
         return outcome
 
 
-FORM_SWARM3 = [
-    {'name': 'initialise', 'hosts': 'node1', 'gather_facts': False, 'tasks': [
+def formation_plays(managers=1, hosts=('node1', 'node2', 'node3')):
+    """Plays that form a swarm with crane.swarm.swarm: the first `managers` hosts managers, the rest workers.
+
+    Managers join one at a time (throttle 1), as the cluster role does, so that the raft grows by one each step.
+    """
+    plays = [{'name': 'initialise', 'hosts': hosts[0], 'gather_facts': False, 'tasks': [
         {'name': 'init', 'crane.swarm.swarm': {
             'state': 'present', 'advertise_addr': '{{ crane_sandbox_address }}'},
          'register': 'init'},
-    ]},
-    {'name': 'join workers', 'hosts': 'node2:node3', 'gather_facts': False, 'tasks': [
-        {'name': 'join', 'crane.swarm.swarm': {
-            'state': 'join', 'role': 'worker', 'advertise_addr': '{{ crane_sandbox_address }}',
-            'remote_addrs': ['{{ hostvars.node1.crane_sandbox_address }}'],
-            'join_token': '{{ hostvars.node1.init.join_tokens.worker }}'}},
-    ]},
-]
+    ]}]
+    for role, members in (('manager', hosts[1:managers]), ('worker', hosts[managers:])):
+        if not members:
+            continue
+        task = {'name': 'join', 'crane.swarm.swarm': {
+            'state': 'join', 'role': role, 'advertise_addr': '{{ crane_sandbox_address }}',
+            'remote_addrs': ['{{ hostvars.%s.crane_sandbox_address }}' % hosts[0]],
+            'join_token': '{{ hostvars.%s.init.join_tokens.%s }}' % (hosts[0], role)}}
+        if role == 'manager':
+            task['throttle'] = 1
+        plays.append({'name': 'join %ss' % role, 'hosts': ':'.join(members), 'gather_facts': False,
+                      'tasks': [task]})
+    return plays
 
 
-def form_swarm3(sandbox, runner):
-    """A fresh three-node swarm formed with our own module; returns {host: node id}."""
+FORM_SWARM3 = formation_plays(managers=1)
+
+
+# An OUTPUT rule for a joining host: its connections to 2377 open (SYN and ACK are short) but nothing
+# longer passes, so the managers accept the connection and the join's TLS handshake never completes.
+ACCEPT_THEN_SILENCE = ['OUTPUT', '-p', 'tcp', '--dport', '2377', '-m', 'length', '--length', '100:65535', '-j', 'DROP']
+
+
+def form_swarm3(sandbox, runner, managers=1):
+    """A fresh three-node swarm formed with our own module (node1 the leader); returns {host: node id}."""
     sandbox.reset_swarm()
-    runner(FORM_SWARM3)
+    runner(formation_plays(managers))
     node_ids = dict((host, sandbox.swarm_state(host)['NodeID']) for host in sandbox.hosts)
     deadline = time.time() + 30
     while time.time() < deadline:

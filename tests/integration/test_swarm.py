@@ -154,14 +154,6 @@ def test_join_to_a_different_swarm_is_refused(sandbox, swarm3, run_playbook):
     assert run.changed == 0
 
 
-def test_join_with_token_of_the_wrong_role_is_undone(sandbox, swarm3, run_playbook):
-    sandbox.docker('node3', 'swarm', 'leave')
-    run = run_playbook([init_play(), join_play('node3', role='manager', token_var='hostvars.node1.init.join_tokens.worker')],
-                       expect_failure=True)
-    assert 'worker token' in run.result('join', 'node3')['msg']
-    assert sandbox.swarm_state('node3')['LocalNodeState'] == 'inactive'
-
-
 def test_settings_update_with_check_and_diff(sandbox, swarm3, run_playbook):
     settings = dict(state='present', task_history_retention_limit=3, dispatcher_heartbeat_period='7s',
                     snapshot_interval=5000, labels={'env': 'test'})
@@ -257,9 +249,9 @@ def test_join_passes_against_a_healthy_chrony_server(sandbox, swarm3, run_playbo
 
 
 def test_join_timeout_is_undone_and_reports_the_clock(sandbox, swarm3, run_playbook, tmp_path):
-    """A join that cannot complete (managers' port 2377 blocked) ends in an error with the measured offset."""
+    """A join the manager accepts but that never completes ends in an error with the measured offset."""
     sandbox.docker('node3', 'swarm', 'leave')
-    block = ['OUTPUT', '-p', 'tcp', '--dport', '2377', '-j', 'DROP']
+    block = harness.ACCEPT_THEN_SILENCE
     sandbox.exec('node3', 'iptables', '-I', *block)
     responder = Responder(sandbox.gateway, 0.0, tmp_path)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -19,7 +20,8 @@ name: crane_record
 type: aggregate
 short_description: Record task results to a JSON file for crane.swarm's tests
 description:
-  - Writes every task result and the final stats to the file named by E(CRANE_RECORD_FILE).
+  - Writes every task result (with the seconds from the task's start on that host to its result)
+    and the final stats to the file named by E(CRANE_RECORD_FILE).
 requirements:
   - enabled in configuration
 """
@@ -34,9 +36,15 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super().__init__()
         self.tasks = []
+        self.started = {}
+
+    def v2_runner_on_start(self, host, task):
+        self.started[(host.get_name(), task._uuid)] = time.monotonic()
 
     def _record(self, result, status):
+        started = self.started.pop((result.host.get_name(), result.task._uuid), None)
         self.tasks.append(dict(task=result.task_name, host=result.host.get_name(), status=status,
+                               seconds=None if started is None else round(time.monotonic() - started, 3),
                                result=self._plain(result.result)))
 
     @staticmethod
