@@ -255,8 +255,6 @@ def text_message(value):
     return None
 
 
-
-
 # ---- Structure: the bundle against BUNDLE_SCHEMA, without jsonschema ----
 
 _SCALAR_KEYWORDS = ('const', 'enum', 'minimum', 'maximum', 'minLength', 'minItems', 'pattern',

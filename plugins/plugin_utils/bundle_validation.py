@@ -276,9 +276,9 @@ class _BundleLoader(_BoundedComposer, *_PARSER_BASES, SafeConstructor, Resolver)
     """YAML's safe loader on libyaml's parser (where PyYAML has it) with the bounded composer above."""
 
     def __init__(self, stream):
-        _PARSER_BASES[0].__init__(self, stream)
+        _PARSER_BASES[0].__init__(self, stream)  # pylint: disable=non-parent-init-called
         for base in _PARSER_BASES[1:]:
-            base.__init__(self)
+            base.__init__(self)  # pylint: disable=non-parent-init-called
         _BoundedComposer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)

@@ -58,8 +58,10 @@ def fuzz_settings(examples):
                                            HealthCheck.large_base_example])
 
 
-def schema_keys(schema=BUNDLE_SCHEMA):
+def schema_keys(schema=None):
     """Every key the schema names, so that mutations reach deep into the checks."""
+    if schema is None:
+        schema = BUNDLE_SCHEMA
     found = set()
     if isinstance(schema, dict):
         found.update(schema.get('properties', {}))
@@ -90,7 +92,7 @@ KEYS = st.one_of(st.sampled_from(SCHEMA_KEYS), st.sampled_from(ODD_STRINGS), st.
                  st.booleans(), st.integers(-2, 2), st.dates())
 VALUES = st.recursive(SCALARS, lambda children: st.one_of(
     st.lists(children, max_size=4), st.dictionaries(KEYS, children, max_size=4), st.tuples(children)), max_leaves=12)
-DEEP = st.integers(min_value=60, max_value=2000).map(lambda depth: nested(depth))
+DEEP = st.integers(min_value=60, max_value=2000).map(lambda depth: nested(depth))  # pylint: disable=unnecessary-lambda
 
 
 def nested(depth):
