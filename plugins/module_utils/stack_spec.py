@@ -29,7 +29,7 @@ import hashlib
 import re
 
 from ansible_collections.crane.swarm.plugins.module_utils.bundle_terms import (
-    OBJECT_NAME_PATTERN, attachment_target, reference_source, reference_target, service_mode_kind)
+    MAX_NAME_LENGTH, OBJECT_NAME_PATTERN, attachment_target, reference_source, reference_target, service_mode_kind)
 from ansible_collections.crane.swarm.plugins.module_utils.durations import format_duration, parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.sizes import format_size, parse_cpus, parse_size
@@ -41,7 +41,6 @@ HOST_NETWORK = 'host'
 # Docker mounts secret and config files read-only for everyone, owned by root, unless told otherwise.
 DEFAULT_FILE_MODE = 0o444
 CONTENT_HASH_DIGITS = 10
-MAX_SERVICE_NAME = 63
 
 # ContainerSpec fields copied unchanged from the bundle: bundle key -> Engine API key.
 _CONTAINER_COPIES = (
@@ -124,8 +123,8 @@ def stack_name_problems(stack, bundle):
         return ['%r is not a valid stack name: use letters, digits, "-" and "_", starting and ending with a letter or '
                 'digit' % stack]
     # A service name is a DNS label on the stack's networks.
-    return ['service %r: its name %r is longer than %d characters' % (name, scoped_name(stack, name), MAX_SERVICE_NAME)
-            for name in sorted(bundle['Services']) if len(scoped_name(stack, name)) > MAX_SERVICE_NAME]
+    return ['service %r: its name %r is longer than %d characters' % (name, scoped_name(stack, name), MAX_NAME_LENGTH)
+            for name in sorted(bundle['Services']) if len(scoped_name(stack, name)) > MAX_NAME_LENGTH]
 
 
 def _object_names(objects, externals):
