@@ -21,8 +21,8 @@ dockerd; the sandbox starts it when nothing answers and stops it again on
 Why containers rather than network namespaces: the same hosts serve the module
 tests and the roles (systemd, apt, a real engine install), modules run on the
 hosts with Debian's docker SDK 5.0.3 as on real servers, and one sandbox
-serves the whole project. See shared/SANDBOX.md for the facts behind every
-flag below.
+serves the whole project. The comments beside each flag below say which limit
+of these machines it answers (measured here, not assumed).
 """
 
 from __future__ import annotations
