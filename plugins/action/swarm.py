@@ -10,7 +10,7 @@ join whose token is known as the other role's fails here, before the node is in 
 
 from __future__ import annotations
 
-from ansible_collections.crane.swarm.plugins.module_utils.membership import other_role_refusal
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import other_role_refusal
 from ansible_collections.crane.swarm.plugins.plugin_utils.secret_result import SecretResultAction
 
 

@@ -5,7 +5,7 @@
 
 The bundle file, and the secret and config files it names, live on the
 controller. They are read here, the bundle is checked here against the
-bundle schema and for meaning (module_utils/bundle.py), and the module on the
+bundle schema and for meaning (plugin_utils/bundle/check.py), and the module on the
 manager receives plain data. Nothing reaches the manager when the bundle has a
 problem: every problem is reported with its JSON path.
 """
@@ -21,10 +21,10 @@ from ansible.errors import AnsibleActionFail, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.crane.swarm.plugins.module_utils.bundle import check_bundle, json_path
-from ansible_collections.crane.swarm.plugins.module_utils.engine_limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
-from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import echoed_arguments
-from ansible_collections.crane.swarm.plugins.plugin_utils.bundle_validation import load_bundle_text, read_bundle_file
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
+from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import echoed_arguments
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.reader import load_bundle_text, read_bundle_file
 
 
 class ActionModule(ActionBase):

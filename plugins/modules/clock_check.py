@@ -268,7 +268,7 @@ sync:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.clock import (
+from ansible_collections.crane.swarm.plugins.module_utils.clock.check import (
     DEFAULT_MAX_OFFSET,
     DEFAULT_SAMPLES,
     DEFAULT_TIMEOUT,

@@ -102,7 +102,7 @@ blocked:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.port_probe import (
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.port_probe import (
     REACHABLE_STATES, parse_target, probe_all, summary)
 
 

@@ -321,15 +321,15 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.clock import check_clock, module_run_command
-from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+from ansible_collections.crane.swarm.plugins.module_utils.clock.check import check_clock, module_run_command
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
-from ansible_collections.crane.swarm.plugins.module_utils.membership import (
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import (
     ROOT_CA_FILE, ca_digest, describe_membership, describe_probes, join_error_hint, joined_same_swarm,
     normalise_addr, token_ca_digest, unreachable_managers_message)
-from ansible_collections.crane.swarm.plugins.module_utils.port_probe import parse_target, probe_all
-from ansible_collections.crane.swarm.plugins.module_utils.quorum import check_manager_change, managers_from_nodes
-from ansible_collections.crane.swarm.plugins.module_utils.swarm_settings import (
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.port_probe import parse_target, probe_all
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import check_manager_change, managers_from_nodes
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.settings import (
     apply_settings, desired_settings, display_settings, fixed_setting_conflicts, init_request,
     live_settings, settings_changes)
 

@@ -321,7 +321,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
     ENGINE_REQUIRED_TOGETHER,
     EngineError,
     client_from_module,

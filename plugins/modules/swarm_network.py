@@ -259,14 +259,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
     EngineError,
     ENGINE_REQUIRED_TOGETHER,
     EngineTask,
     run_engine_task,
     engine_argument_spec,
 )
-from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
+from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import (
     DEFAULT_NETWORK_DRIVER,
     network_changes,
     network_create,
@@ -566,8 +566,7 @@ class SwarmNetwork(EngineTask):
 
         users = self.users(live)
         self.result.update(network=network_summary(live), services=users)
-        mutable, immutable = network_changes(live, body)
-        changes = mutable + immutable  # Docker updates no network in place: any difference means a new one
+        changes = network_changes(live, body)  # Docker updates no network in place: any difference means a new one
         if not changes:
             return
         self.result['changes'] = change_lines(changes)

@@ -229,14 +229,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
     EngineError,
     ENGINE_REQUIRED_TOGETHER,
     EngineTask,
     run_engine_task,
     engine_argument_spec,
 )
-from ansible_collections.crane.swarm.plugins.module_utils.quorum import (
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import (
     managers_from_nodes,
     plan_manager_change,
 )

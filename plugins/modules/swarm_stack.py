@@ -232,17 +232,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
-from ansible_collections.crane.swarm.plugins.module_utils.plain_data import plain_copy
-from ansible_collections.crane.swarm.plugins.module_utils.stack_apply import (
+from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, by_name, carry_swarm_state,
     earlier_update_failure, echoed_arguments, in_stack, note_exits, note_running, registry_auth_header,
     rolls_out_tasks, same_image_pinned, service_verdict, services_using, settled_state, shortened, task_errors,
     task_state, with_object_ids)
-from ansible_collections.crane.swarm.plugins.module_utils.stack_spec import (
-    desired_stack, diff_for_display, network_changes, service_changes)
-from ansible_collections.crane.swarm.plugins.module_utils.stack_status import STACK_NAMESPACE_LABEL
+from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack, diff_for_display, service_changes
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
 
 POLL_INTERVAL = 1.0
 ROLLOUT_START_GRACE = 5.0  # seconds; the engine begins a rollout within milliseconds of the update
@@ -321,7 +321,7 @@ class StackDeployment(EngineTask):
             if network is None:
                 missing.append(body)
                 continue
-            dummy, immutable = network_changes(network, body)
+            immutable = network_changes(network, body)
             if immutable:
                 users = services_using(self.services, network['Id'], name)
                 self.fail('network %s differs in %s, which a Docker network cannot change; services using it: %s. '

@@ -110,9 +110,9 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.engine import (
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
     ENGINE_REQUIRED_TOGETHER, EngineError, client_from_module, engine_argument_spec)
-from ansible_collections.crane.swarm.plugins.module_utils.stack_status import (
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import (
     STACK_NAMESPACE_LABEL, demultiplex_logs, merge_slot_logs, service_summary, slots_of_service)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.crane.swarm.plugins.module_utils.membership import TOKEN_ROLES_FACT, token_roles
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import TOKEN_ROLES_FACT, token_roles
 
 # Result keys whose values are secrets. A key counts only when it holds a value.
 SECRET_RESULT_KEYS = ('join_tokens', 'unlock_key')

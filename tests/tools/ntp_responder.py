@@ -8,7 +8,7 @@ simulated on the server side instead: a responder started with --offset 5 looks 
 its clients exactly like a correct server would look to a host whose clock is 5 s
 behind.
 
-Deliberately independent of plugins/module_utils/sntp.py (its own packet code), so
+Deliberately independent of plugins/module_utils/clock/sntp.py (its own packet code), so
 tests that use both check one implementation against another.
 
     python3 ntp_responder.py --listen 127.0.0.1 --port 12300 --offset 5.0 \

@@ -6,7 +6,7 @@
     python3 tests/tools/write_bundle_schema.py [--check]
 
 With --check, write nothing and exit 1 when the file differs from BUNDLE_SCHEMA.
-bundle_schema.py imports the shared name rules of the collection (bundle_terms.py),
+plugin_utils/bundle/schema.py imports the shared name rules (module_utils/stacks/terms.py),
 so the checkout is exposed as ansible_collections.crane.swarm first, as the unit
 tests' conftest.py and `make collection` do.
 """
@@ -31,7 +31,7 @@ def schema_text():
         os.symlink(REPO, LINK)
     if COLLECTIONS_ROOT not in sys.path:
         sys.path.insert(0, COLLECTIONS_ROOT)
-    module = importlib.import_module('ansible_collections.crane.swarm.plugins.module_utils.bundle_schema')
+    module = importlib.import_module('ansible_collections.crane.swarm.plugins.plugin_utils.bundle.schema')
     return json.dumps(module.BUNDLE_SCHEMA, indent=2, ensure_ascii=False) + '\n'
 
 

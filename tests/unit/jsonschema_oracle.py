@@ -4,20 +4,20 @@
 
     schema_validator() -> validator(bundle) yielding (JSON path, message)
 
-crane.swarm checks bundles with module_utils/bundle.py, which reads the
+crane.swarm checks bundles with plugin_utils/bundle/check.py, which reads the
 schema itself. The tests run jsonschema beside it over the bundle corpora:
 both must accept the good bundles and report a bad one at the same path. Its
-errors are reworded with bundle.py's message helpers so that both read alike.
+errors are reworded with bundle/check.py's message helpers so that both read alike.
 """
 
 from __future__ import annotations
 
 from jsonschema import Draft202012Validator
 
-from ansible_collections.crane.swarm.plugins.module_utils.bundle import (
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import (
     QUANTITY_PARSERS, choose_branch, json_path, keyword_message, name_message, quantity_message, resolve,
     unknown_key_message)
-from ansible_collections.crane.swarm.plugins.module_utils.bundle_schema import BUNDLE_SCHEMA
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.schema import BUNDLE_SCHEMA
 
 
 def schema_validator():
@@ -34,7 +34,7 @@ def schema_validator():
 
 
 def described_errors(error):
-    """[(path parts, message)] for one jsonschema ValidationError, worded as bundle.py words it."""
+    """[(path parts, message)] for one jsonschema ValidationError, worded as bundle/check.py words it."""
     parts = list(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     if schema.get('title') in QUANTITY_PARSERS:

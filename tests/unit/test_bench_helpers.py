@@ -71,7 +71,7 @@ def test_the_bundle_and_the_compose_file_describe_the_same_services():
 
 def test_the_generated_bundle_is_valid():
     sys.path.insert(0, os.path.join(os.path.dirname(BENCH), 'build', 'collections'))
-    bundle_module = pytest.importorskip('ansible_collections.crane.swarm.plugins.module_utils.bundle')
+    bundle_module = pytest.importorskip('ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check')
     assert bundle_module.check_bundle(stack_deploy.bundle_for(5)) == []
 
 

@@ -1,0 +1,428 @@
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decisions of a stack deployment on plain data: what to create, update, remove, and when it converged.
+
+spec.py says what the stack should be; this module lines that up with
+what the engine has (lists of Engine API objects) without doing any I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import json
+import re
+
+from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
+
+DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/'
+FAILED_UPDATE_STATES = ('paused', 'rollback_paused', 'rollback_completed')
+UPDATING_STATES = ('updating', 'rollback_started')
+ENDED_STATES = ('failed', 'rejected', 'complete')
+JOB_MODES = ('ReplicatedJob', 'GlobalJob')
+SECOND = 10 ** 9
+DEFAULT_STABILITY_WINDOW = 5.0  # seconds: swarmkit's default UpdateConfig.Monitor
+CRASH_LOOP_EXITS = 3  # ended tasks in one slot that make a crash loop
+_TIMESTAMP = re.compile(r'(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)$')
+
+
+def by_name(objects):
+    """Engine objects (services, secrets, configs keyed by Spec.Name; networks by Name) -> {name: object}."""
+    return dict(((item.get('Spec') or {}).get('Name') or item.get('Name'), item) for item in objects)
+
+
+def in_stack(item, stack):
+    labels = (item.get('Spec') or {}).get('Labels') or item.get('Labels') or {}
+    return labels.get(STACK_NAMESPACE_LABEL) == stack
+
+
+def echoed_arguments(params):
+    """The module's arguments as a result may echo them: the bundle and the file contents summed up.
+
+    The bundle carries inline secret contents, and echoing hundreds of services back
+    (and scanning them for no_log values) would cost more than deploying them unchanged.
+    """
+    echoed = dict(params)
+    definition = params.get('definition')
+    if isinstance(definition, dict):
+        echoed['definition'] = 'a bundle of %d service(s), not echoed' % len(definition.get('Services') or {})
+    elif definition is not None:
+        echoed['definition'] = 'not echoed'
+    for key in ('secret_data', 'config_data'):
+        value = params.get(key)
+        if value:
+            echoed[key] = '%d file(s), not echoed' % len(value) if isinstance(value, dict) else 'not echoed'
+    return echoed
+
+
+def with_object_ids(spec, secret_ids, config_ids):
+    """The spec with SecretID/ConfigID filled from {object name: ID} (placeholders in check mode)."""
+    spec = plain_copy(spec)
+    container = spec['TaskTemplate']['ContainerSpec']
+    for key, name_key, id_key, ids in (('Secrets', 'SecretName', 'SecretID', secret_ids),
+                                       ('Configs', 'ConfigName', 'ConfigID', config_ids)):
+        for reference in container.get(key) or []:
+            reference[id_key] = ids.get(reference[name_key], 'to-be-created:' + reference[name_key])
+    return spec
+
+
+def same_image_pinned(live_image, desired_image):
+    """A live `name:tag@sha256:...` is the desired `name:tag` pinned by digest: no change."""
+    return live_image.startswith(desired_image + '@sha256:') and '@' not in desired_image
+
+
+def carry_swarm_state(live_service, desired_spec):
+    """What an update must carry over from the live service so that it changes only what we mean.
+
+    Ports the bundle left unpublished keep the port the swarm picked (Docker 1.12
+    semantics), and the ForceUpdate counter is kept so no restart is forced.
+    """
+    spec = plain_copy(desired_spec)
+    assigned = dict(((port.get('Protocol', 'tcp'), port.get('TargetPort')), port.get('PublishedPort'))
+                    for port in (live_service.get('Endpoint') or {}).get('Ports') or [])
+    for port in (spec.get('EndpointSpec') or {}).get('Ports') or []:
+        if not port.get('PublishedPort') and port.get('PublishMode', 'ingress') == 'ingress':
+            published = assigned.get((port.get('Protocol', 'tcp'), port.get('TargetPort')))
+            if published:
+                port['PublishedPort'] = published
+    force_update = live_service['Spec'].get('TaskTemplate', {}).get('ForceUpdate')
+    if force_update:
+        spec['TaskTemplate']['ForceUpdate'] = force_update
+    return spec
+
+
+def services_using(services, network_id, network_name):
+    """Names of the services attached to a network (the engine stores IDs, clients may store names)."""
+    users = []
+    for service in services:
+        attachments = service['Spec'].get('TaskTemplate', {}).get('Networks') or service['Spec'].get('Networks') or []
+        if any(attachment.get('Target') in (network_id, network_name) for attachment in attachments):
+            users.append(service['Spec']['Name'])
+    return sorted(users)
+
+
+def rolls_out_tasks(changes):
+    """Whether an update with these [(path, before, after)] changes replaces the service's tasks.
+
+    Changes of the task template or the endpoint make the swarm roll new tasks out;
+    labels, replicas and the update settings themselves do not.
+    """
+    return any(path.startswith(('TaskTemplate', 'EndpointSpec')) for path, dummy, dummy2 in changes)
+
+
+# -- waiting: has what this run wrote converged?
+
+def engine_time(stamp):
+    """Seconds since the epoch of an Engine API timestamp (RFC 3339 with nanoseconds), or None."""
+    match = _TIMESTAMP.match(stamp or '')
+    if not match:
+        return None
+    fields = [int(part) for part in match.groups()[:6]]
+    seconds = calendar.timegm(tuple(fields) + (0, 0, 0)) + float(match.group(7) or 0)
+    zone = match.group(8)
+    if zone not in ('Z', 'z'):
+        offset = int(zone[1:3]) * 3600 + int(zone[4:6]) * 60
+        seconds -= offset if zone[0] == '+' else -offset
+    return seconds
+
+
+def stability_window(spec):
+    """Seconds every task of a service must have been running for the service to count as converged.
+
+    The service's UpdateConfig.Monitor when set: how long the swarm itself watches a
+    new task before it counts an update step a success. Otherwise swarmkit's default
+    Monitor, 5 s: a task that crashes at start-up fails well within it.
+    """
+    monitor = (spec.get('UpdateConfig') or {}).get('Monitor')
+    return monitor / SECOND if monitor else DEFAULT_STABILITY_WINDOW
+
+
+def task_state(task):
+    return (task.get('Status') or {}).get('State')
+
+
+def note_running(bounds, tasks, now, previous_poll, written_at, existed_before):
+    """Remember when each task first seen running at this poll can have begun to run.
+
+    `bounds` ({task ID: (earliest, latest)}, kept by the caller across polls) gets
+    an entry per new running task: it runs at `now` and did not at the previous poll
+    (`previous_poll`, the time that poll's request was sent). At the first poll a
+    task began after this run wrote its service (`written_at`: {service ID: time}),
+    unless it existed before the write (`existed_before`: task IDs): then nothing bounds it.
+    """
+    for task in tasks:
+        if task['ID'] in bounds or task_state(task) != 'running':
+            continue
+        if previous_poll is not None:
+            earliest = previous_poll
+        elif task['ID'] in existed_before:
+            earliest = None
+        else:
+            earliest = written_at.get(task.get('ServiceID'))
+        bounds[task['ID']] = (earliest, now)
+
+
+def running_since(task, bound):
+    """When a running task began to run: its Status.Timestamp, kept within what the polls saw (bound).
+
+    The timestamp comes from the clock of the node running the task; the polls bound
+    it on this host's clock, so a skewed node cannot make a task look older than the
+    poll before the one that first saw it running.
+    """
+    earliest, latest = bound
+    began = engine_time((task.get('Status') or {}).get('Timestamp'))
+    if began is None:
+        began = latest
+    if earliest is not None:
+        began = max(began, earliest)
+    return min(began, latest)
+
+
+def note_exits(exits, tasks, ended_before=()):
+    """Remember every task that ended (failed, rejected or completed) in {task ID: task}.
+
+    The swarm keeps only task_history_retention_limit tasks per slot: a crash loop
+    must be counted from what the polls saw, not from the history left at one poll.
+    Tasks that had ended before this run wrote their service (`ended_before`) are not this run's.
+    """
+    for task in tasks:
+        if task_state(task) in ENDED_STATES and task['ID'] not in ended_before:
+            exits[task['ID']] = task
+
+
+def desired_task_count(service, tasks):
+    """How many tasks the service should run: ServiceStatus.DesiredTasks, else from its mode."""
+    status = service.get('ServiceStatus') or {}
+    if 'DesiredTasks' in status:
+        return status['DesiredTasks']
+    replicated = (service['Spec'].get('Mode') or {}).get('Replicated')
+    if replicated is not None:
+        return replicated.get('Replicas', 1)
+    return len(set(task.get('NodeID') for task in tasks if task.get('DesiredState') == 'running'))
+
+
+def allowed_exits(spec):
+    """How many ended tasks in one slot make a crash loop, given the service's restart policy."""
+    policy = (spec.get('TaskTemplate') or {}).get('RestartPolicy') or {}
+    if policy.get('Condition') == 'none':
+        return 1
+    if policy.get('MaxAttempts'):
+        return min(CRASH_LOOP_EXITS, policy['MaxAttempts'] + 1)
+    return CRASH_LOOP_EXITS
+
+
+def task_errors(tasks, limit=3):
+    """The most recent distinct errors of the tasks (Status.Err; an exit code for a task that completed)."""
+    errors = []
+    for task in sorted(tasks, key=lambda t: (t.get('Status') or {}).get('Timestamp') or '', reverse=True):
+        status = task.get('Status') or {}
+        error = status.get('Err')
+        if not error and status.get('State') == 'complete':
+            error = 'task completed (exit code %s)' % (status.get('ContainerStatus') or {}).get('ExitCode', 0)
+        if error and error not in errors and len(errors) < limit:
+            errors.append(error)
+    return errors
+
+
+def service_verdict(service, tasks, exits, bounds, now, awaiting_rollout=False):
+    """(state, message, task errors) of a service this run created or updated, at one poll.
+
+    state is `converged` (every desired task running for the stability window),
+    `pending`, `crash_loop`, `rolled_back` or `paused`. `tasks` are the service's
+    tasks at this poll, `exits` its tasks that ended since this run wrote it (from
+    every poll), `bounds` what note_running knows, `now` this poll's time.
+    `awaiting_rollout`: just updated in a way that replaces its tasks; the engine
+    clears UpdateStatus on every update and sets it again only when the rollout
+    starts, so until then the old tasks must not count.
+    """
+    spec = service['Spec']
+    update = service.get('UpdateStatus') or {}
+    update_state = update.get('State')
+    ended = list(exits)
+    waiting = [task for task in tasks if task.get('DesiredState') in ('running', 'ready')
+               and task_state(task) not in ENDED_STATES + ('running',)]
+    errors = task_errors(ended + waiting)
+    if update_state in FAILED_UPDATE_STATES:
+        reason = 'paused' if update_state == 'paused' else 'rolled_back'
+        return reason, '%s: %s' % (update_state, update.get('Message') or 'no message'), errors
+    if any(kind in (spec.get('Mode') or {}) for kind in JOB_MODES):
+        return 'converged', 'a job: its completion is not followed', []
+    if update_state in UPDATING_STATES:
+        return 'pending', 'update %s: %s' % (update_state, update.get('Message') or 'in progress'), errors
+    if awaiting_rollout and not update:
+        return 'pending', 'its rolling update has not begun yet', errors
+    window = stability_window(spec)
+    desired = desired_task_count(service, tasks)
+    running = [task for task in tasks if task.get('DesiredState') == 'running' and task_state(task) == 'running']
+    stable = [task for task in running if now - running_since(task, bounds.get(task['ID'], (None, now))) >= window]
+    if len(stable) >= desired:
+        return 'converged', '%d of %d tasks have run for %s s or more' % (len(stable), desired, _seconds(window)), []
+    per_slot = {}
+    global_mode = 'Global' in (spec.get('Mode') or {})
+    for task in ended:
+        slot = task.get('NodeID') if global_mode else task.get('Slot')
+        per_slot[slot] = per_slot.get(slot, 0) + 1
+    if per_slot and max(per_slot.values()) >= allowed_exits(spec):
+        return 'crash_loop', 'its tasks keep failing: %d ended since this run wrote the service, %d in one %s' % (
+            len(ended), max(per_slot.values()), 'node' if global_mode else 'slot'), errors
+    reasons = []
+    for task in waiting:
+        status = task.get('Status') or {}
+        reason = '%s: %s' % (status.get('State'), status.get('Err'))
+        if status.get('Err') and reason not in reasons:
+            reasons.append(reason)
+    message = '%d of %d tasks have run for %s s' % (len(stable), desired, _seconds(window))
+    return 'pending', message + (' (%s)' % '; '.join(shortened(reasons, 3)) if reasons else ''), errors
+
+
+def settled_state(service):
+    """How a service this run did not change stands, from GET /services?status=true alone.
+
+    None when it runs its desired tasks and no update is under way or stuck; else
+    (state, message) as service_verdict says them.
+    """
+    update = service.get('UpdateStatus') or {}
+    if update.get('State') in ('paused', 'rollback_paused'):
+        return ('paused' if update['State'] == 'paused' else 'rolled_back',
+                '%s: %s' % (update['State'], update.get('Message') or 'no message'))
+    if update.get('State') in UPDATING_STATES:
+        return 'pending', 'update %s: %s' % (update['State'], update.get('Message') or 'in progress')
+    if any(kind in (service['Spec'].get('Mode') or {}) for kind in JOB_MODES):
+        return None
+    status = service.get('ServiceStatus') or {}
+    if status.get('RunningTasks', 0) < status.get('DesiredTasks', 0):
+        return 'pending', '%d of %d tasks running' % (status['RunningTasks'], status['DesiredTasks'])
+    return None
+
+
+def earlier_update_failure(service):
+    """'state: message' when the service's last update paused or rolled back, else None."""
+    update = service.get('UpdateStatus') or {}
+    if update.get('State') in FAILED_UPDATE_STATES:
+        return '%s: %s' % (update['State'], update.get('Message') or 'no message')
+    return None
+
+
+def shortened(names, limit=5):
+    """The first `limit` items, and how many more there are: ['a', 'b', 'and 3 more']."""
+    names = list(names)
+    if len(names) <= limit + 1:
+        return names
+    return names[:limit] + ['and %d more' % (len(names) - limit)]
+
+
+def _seconds(value):
+    return ('%.1f' % value).rstrip('0').rstrip('.')
+
+
+# -- the address space of the stack's networks
+
+def task_count(spec, nodes):
+    """How many tasks a ServiceSpec runs at once on a swarm of `nodes` nodes that can run tasks."""
+    mode = spec.get('Mode') or {'Replicated': {}}
+    if 'Global' in mode or 'GlobalJob' in mode:
+        return nodes
+    if 'ReplicatedJob' in mode:
+        return (mode['ReplicatedJob'] or {}).get('MaxConcurrent') or 1
+    return (mode.get('Replicated') or {}).get('Replicas', 1)
+
+
+def addresses_needed(specs, network, nodes):
+    """{what: count} of the addresses `network` must hold for these ServiceSpecs.
+
+    Each attached service takes one address per task (a global service one per
+    node); a VIP-mode service also its virtual IP; a start-first update starts
+    Parallelism new tasks before it stops old ones. Each node running tasks on the
+    network has a load-balancer address on it, and the subnet's network, broadcast
+    and gateway addresses are never given out. `specs` name networks in
+    TaskTemplate.Networks[].Target as `network` is named.
+    """
+    tasks = vips = headroom = 0
+    for spec in specs:
+        template = spec.get('TaskTemplate') or {}
+        attachments = template.get('Networks') or spec.get('Networks') or []
+        if not any(attachment.get('Target') == network for attachment in attachments):
+            continue
+        count = task_count(spec, nodes)
+        tasks += count
+        if ((spec.get('EndpointSpec') or {}).get('Mode') or 'vip') == 'vip':
+            vips += 1
+        update = spec.get('UpdateConfig') or {}
+        if update.get('Order') == 'start-first':
+            headroom += min(count, update.get('Parallelism') or count)
+    if not tasks and not vips:
+        return {}
+    return {'tasks': tasks, 'virtual IPs': vips, 'start-first updates': headroom,
+            'load balancers': min(nodes, tasks), 'network, broadcast and gateway': 3}
+
+
+def address_capacity(ipam_config):
+    """Addresses of a network's IPv4 space from its IPAM Config entries (an IPRange limits its Subnet).
+
+    None when the entries name no IPv4 subnet (nothing to check).
+    """
+    total = None
+    for entry in ipam_config or []:
+        cidr = entry.get('IPRange') or entry.get('Subnet')
+        if cidr and ':' not in cidr and '/' in cidr:
+            total = (total or 0) + 2 ** (32 - int(cidr.rsplit('/', 1)[1]))
+    return total
+
+
+def prefix_for(addresses):
+    """The longest IPv4 prefix whose subnet holds `addresses`."""
+    prefix = 32
+    while prefix > 0 and 2 ** (32 - prefix) < addresses:
+        prefix -= 1
+    return prefix
+
+
+def address_space_problem(network, needed, capacity, where):
+    """A message when `needed` ({what: count}) does not fit in `capacity` addresses, else None.
+
+    `where` says where the capacity comes from (the bundle, the live network, the
+    swarm's default address pool).
+    """
+    total = sum(needed.values())
+    if capacity is None or total <= capacity:
+        return None
+    parts = ', '.join('%d %s' % (count, what) for what, count in needed.items() if count)
+    return ('network %s needs %d addresses (%s) but %s has %d: give it a larger subnet in the bundle\'s network '
+            'IPAM config (Networks.<name>.IPAM.Config: [{Subnet: ...}], a /%d or larger)'
+            % (network, total, parts, where, capacity, prefix_for(total)))
+
+
+def registry_of(image):
+    """The registry host of an image reference, or None for Docker Hub."""
+    first, slash, dummy = image.partition('/')
+    if slash and ('.' in first or ':' in first or first == 'localhost'):
+        return first
+    return None
+
+
+def registry_auth_header(image, docker_config):
+    """X-Registry-Auth for `image` from a docker config.json's `auths`, or None without credentials.
+
+    The header is base64url JSON, as the Engine expects; it carries the manager's
+    credentials to the workers that pull the image (WithRegistryAuth).
+    """
+    registry = registry_of(image)
+    auths = (docker_config or {}).get('auths') or {}
+    keys = [DOCKER_HUB_CONFIG_KEY, 'index.docker.io', 'docker.io'] if registry is None else [
+        registry, 'https://' + registry, 'http://' + registry, 'https://%s/v1/' % registry]
+    for key in keys:
+        entry = auths.get(key)
+        if not entry:
+            continue
+        if entry.get('identitytoken'):
+            auth = {'identitytoken': entry['identitytoken']}
+        elif entry.get('auth'):
+            username, dummy, password = base64.b64decode(entry['auth']).decode('utf-8').partition(':')
+            auth = {'username': username, 'password': password}
+        else:
+            auth = dict((k, entry[k]) for k in ('username', 'password') if k in entry)
+        auth['serveraddress'] = registry or DOCKER_HUB_CONFIG_KEY
+        return base64.urlsafe_b64encode(json.dumps(auth).encode('utf-8')).decode('ascii')
+    return None

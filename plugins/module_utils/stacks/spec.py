@@ -1,0 +1,591 @@
+# -*- coding: utf-8 -*-
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A stack bundle -> Engine API bodies, and live objects <-> desired ones, as plain data.
+
+    desired_stack(stack, bundle, secret_data=None, config_data=None) -> what the stack should be
+    service_changes(live_spec, desired_spec, network_names=None)     -> [(path, before, after)]
+    diff_for_display(changes_by_service)                             -> {'before': ..., 'after': ...}
+
+Translation keeps Docker 1.12's meaning of a plain DAB file (`docker deploy`):
+service `<stack>_<name>` labelled com.docker.stack.namespace=<stack> (its
+containers too), networks `<stack>_<net>` (overlay, same label), each service
+aliased by its short name on its networks, DAB Command = the container's
+entrypoint (ContainerSpec.Command) and Args its arguments, WorkingDir -> Dir,
+User -> User, a port without PublishedPort published on a port the swarm picks.
+
+Secrets and configs are immutable in a swarm. Each object is named
+`<stack>_<name>_<first 10 hex digits of sha256(content)>`, so new content makes
+a new object and the services referring to it roll to it. A service's
+SecretReference/ConfigReference carries SecretName/ConfigName only: the module
+fills SecretID/ConfigID at apply time, from the objects it found or created.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import (
+    MAX_NAME_LENGTH, OBJECT_NAME_PATTERN, attachment_target, reference_source, reference_target, service_mode_kind)
+from ansible_collections.crane.swarm.plugins.module_utils.common.durations import format_duration, parse_duration
+from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
+from ansible_collections.crane.swarm.plugins.module_utils.common.sizes import format_size, parse_cpus, parse_size
+from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_create
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
+
+CONTENT_LABEL = 'crane.swarm.content-sha256'
+HOST_NETWORK = 'host'
+# Docker mounts secret and config files read-only for everyone, owned by root, unless told otherwise.
+DEFAULT_FILE_MODE = 0o444
+CONTENT_HASH_DIGITS = 10
+
+# ContainerSpec fields copied unchanged from the bundle: bundle key -> Engine API key.
+_CONTAINER_COPIES = (
+    ('Image', 'Image'), ('Command', 'Command'), ('Args', 'Args'), ('Env', 'Env'), ('WorkingDir', 'Dir'),
+    ('User', 'User'), ('Hostname', 'Hostname'), ('Init', 'Init'), ('StopSignal', 'StopSignal'),
+    ('Hosts', 'Hosts'), ('DNSConfig', 'DNSConfig'), ('CapabilityAdd', 'CapabilityAdd'),
+    ('CapabilityDrop', 'CapabilityDrop'), ('Sysctls', 'Sysctls'), ('Ulimits', 'Ulimits'),
+    ('ReadOnly', 'ReadOnly'), ('TTY', 'TTY'),
+)
+
+
+def scoped_name(stack, name):
+    """The Docker name of a stack's service, network, secret or config: <stack>_<name>."""
+    return '%s_%s' % (stack, name)
+
+
+def stack_labels(stack, labels=None):
+    """`labels` plus the namespace label that makes an object part of `stack` for the docker CLI."""
+    merged = dict(labels or {})
+    merged[STACK_NAMESPACE_LABEL] = stack
+    return merged
+
+
+def _compact(mapping):
+    """`mapping` without the keys whose value is None (left unset, so the engine's default applies)."""
+    return dict((key, value) for key, value in mapping.items() if value is not None)
+
+
+def _duration(value, field):
+    return None if value is None else parse_duration(value, field)
+
+
+def _size(value, field):
+    return None if value is None else parse_size(value, field)
+
+
+def _file_mode(value):
+    if value is None:
+        return None
+    return int(value, 8) if isinstance(value, str) else value
+
+
+# ---- the stack ----
+
+def desired_stack(stack, bundle, secret_data=None, config_data=None):
+    """Everything the stack should be, as Engine API bodies (see the module docstring).
+
+    `bundle` has passed bundle.check_bundle: the action plugin checks it on the
+    controller and sends nothing otherwise. `secret_data`/`config_data` map a
+    logical name to its base64 content; the action plugin reads File contents on
+    the controller. Inline Content needs no entry. Raises ValueError when the
+    stack's name does not suit Docker or a content is missing.
+    """
+    problems = stack_name_problems(stack, bundle)
+    if problems:
+        raise ValueError('the bundle has problems: ' + '; '.join(problems))
+    secrets, external_secrets = _file_objects(stack, bundle.get('Secrets') or {}, secret_data or {}, 'secret')
+    configs, external_configs = _file_objects(stack, bundle.get('Configs') or {}, config_data or {}, 'config')
+    networks, external_networks = _networks(stack, bundle)
+    object_names = {
+        'Secrets': _object_names(secrets, external_secrets),
+        'Configs': _object_names(configs, external_configs),
+        'Networks': _network_names(stack, bundle, external_networks),
+    }
+    services = {}
+    for name, service in sorted(bundle['Services'].items()):
+        spec = service_spec(stack, name, service, object_names)
+        services[spec['Name']] = {'spec': spec, 'registry_auth': bool(service.get('WithRegistryAuth'))}
+    return {
+        'networks': networks, 'external_networks': external_networks,
+        'secrets': secrets, 'external_secrets': external_secrets,
+        'configs': configs, 'external_configs': external_configs,
+        'services': services,
+    }
+
+
+def stack_name_problems(stack, bundle):
+    """Why Docker would refuse `stack` as the name of this bundle's stack: [message]."""
+    if not re.search(OBJECT_NAME_PATTERN, stack):
+        return ['%r is not a valid stack name: use letters, digits, "-" and "_", starting and ending with a letter or '
+                'digit' % stack]
+    # A service name is a DNS label on the stack's networks.
+    return ['service %r: its name %r is longer than %d characters' % (name, scoped_name(stack, name), MAX_NAME_LENGTH)
+            for name in sorted(bundle['Services']) if len(scoped_name(stack, name)) > MAX_NAME_LENGTH]
+
+
+def _object_names(objects, externals):
+    names = dict((logical, item['name']) for logical, item in objects.items())
+    names.update((name, name) for name in externals)
+    return names
+
+
+def _network_names(stack, bundle, externals):
+    """Logical network name -> the name a service attaches to."""
+    names = dict((name, scoped_name(stack, name)) for name in _stack_network_definitions(bundle))
+    names.update((name, name) for name in externals)
+    return names
+
+
+def _stack_network_definitions(bundle):
+    """Logical name -> definition of every network of the stack, external ones included.
+
+    Without a Networks key (a plain DAB file), the networks are those the services
+    name, each a default overlay network (Docker 1.12).
+    """
+    if 'Networks' in bundle:
+        return bundle['Networks'] or {}
+    named = {}
+    for service in bundle['Services'].values():
+        for entry in service.get('Networks') or []:
+            named[attachment_target(entry)] = {}
+    return named
+
+
+def _networks(stack, bundle):
+    creates, externals = {}, []
+    for name, definition in sorted(_stack_network_definitions(bundle).items()):
+        if definition.get('External'):
+            externals.append(name)
+        else:
+            body = network_create(scoped_name(stack, name), definition, stack_labels(stack, definition.get('Labels')))
+            creates[body['Name']] = body
+    return creates, externals
+
+
+def _file_objects(stack, definitions, contents, kind):
+    """Secret or config specs by logical name, and the names of the external ones."""
+    objects, externals = {}, []
+    for name, definition in sorted(definitions.items()):
+        if definition.get('External'):
+            externals.append(name)
+            continue
+        data = contents.get(name)
+        if data is None and 'Content' in definition:
+            data = base64.b64encode(definition['Content'].encode('utf-8')).decode('ascii')
+        if data is None:
+            raise ValueError('the content of %s %r (File %s) was not provided' % (kind, name, definition.get('File')))
+        digest = hashlib.sha256(base64.b64decode(data)).hexdigest()
+        labels = stack_labels(stack, definition.get('Labels'))
+        labels[CONTENT_LABEL] = digest
+        object_name = '%s_%s' % (scoped_name(stack, name), digest[:CONTENT_HASH_DIGITS])
+        objects[name] = {'name': object_name, 'spec': {'Name': object_name, 'Labels': labels, 'Data': data}}
+    return objects, externals
+
+
+# ---- a service ----
+
+def service_spec(stack, name, service, object_names):
+    """The ServiceSpec of bundle service `name`; `object_names` maps the bundle's logical names
+    of Networks, Secrets and Configs to Docker object names."""
+    field = 'Services.%s.' % name
+    spec = {
+        'Name': scoped_name(stack, name),
+        'Labels': stack_labels(stack, service.get('Labels')),
+        'TaskTemplate': _task_template(stack, name, service, object_names),
+        'Mode': service_mode(service),
+        'EndpointSpec': _endpoint_spec(service),
+    }
+    if 'UpdateConfig' in service:
+        spec['UpdateConfig'] = update_config(service['UpdateConfig'], field + 'UpdateConfig')
+    if 'RollbackConfig' in service:
+        spec['RollbackConfig'] = update_config(service['RollbackConfig'], field + 'RollbackConfig')
+    return spec
+
+
+def _task_template(stack, name, service, object_names):
+    field = 'Services.%s.' % name
+    template = {'ContainerSpec': container_spec(stack, name, service, object_names)}
+    attachments = _attachments(name, service, object_names['Networks'])
+    if attachments:
+        template['Networks'] = attachments
+    if 'Resources' in service:
+        template['Resources'] = resources(service['Resources'], field + 'Resources')
+    if 'RestartPolicy' in service:
+        template['RestartPolicy'] = restart_policy(service['RestartPolicy'], field + 'RestartPolicy')
+    if 'Placement' in service:
+        template['Placement'] = placement(service['Placement'])
+    if 'LogDriver' in service:
+        template['LogDriver'] = {'Name': service['LogDriver']['Name'],
+                                 'Options': dict(service['LogDriver'].get('Options') or {})}
+    return template
+
+
+def container_spec(stack, name, service, object_names):
+    """TaskTemplate.ContainerSpec: what runs in each task's container."""
+    field = 'Services.%s.' % name
+    spec = dict((api_key, plain_copy(service[key])) for key, api_key in _CONTAINER_COPIES if key in service)
+    # Docker does not copy service labels to containers: the stack label goes on both (as 1.12 did).
+    spec['Labels'] = stack_labels(stack, service.get('ContainerLabels'))
+    if 'StopGracePeriod' in service:
+        spec['StopGracePeriod'] = parse_duration(service['StopGracePeriod'], field + 'StopGracePeriod')
+    if 'Healthcheck' in service:
+        spec['Healthcheck'] = healthcheck(service['Healthcheck'], field + 'Healthcheck')
+    if 'Mounts' in service:
+        spec['Mounts'] = [mount(entry, '%sMounts[%d]' % (field, index)) for index, entry in enumerate(service['Mounts'])]
+    if 'Secrets' in service:
+        spec['Secrets'] = file_references(service['Secrets'], object_names['Secrets'], 'SecretName')
+    if 'Configs' in service:
+        spec['Configs'] = file_references(service['Configs'], object_names['Configs'], 'ConfigName')
+    return spec
+
+
+def healthcheck(check, field):
+    """ContainerSpec.Healthcheck; a string test runs in the shell, like a Dockerfile's HEALTHCHECK."""
+    test = check.get('Test')
+    if isinstance(test, str):
+        test = ['CMD-SHELL', test]
+    return _compact({
+        'Test': test,
+        'Interval': _duration(check.get('Interval'), field + '.Interval'),
+        'Timeout': _duration(check.get('Timeout'), field + '.Timeout'),
+        'Retries': check.get('Retries'),
+        'StartPeriod': _duration(check.get('StartPeriod'), field + '.StartPeriod'),
+    })
+
+
+def mount(entry, field):
+    """One element of ContainerSpec.Mounts (the Engine API's Mount)."""
+    body = dict((key, plain_copy(entry[key])) for key in ('Type', 'Source', 'Target', 'ReadOnly', 'Consistency',
+                                                          'BindOptions', 'VolumeOptions') if key in entry)
+    if 'TmpfsOptions' in entry:
+        tmpfs = entry['TmpfsOptions']
+        body['TmpfsOptions'] = _compact({'SizeBytes': _size(tmpfs.get('SizeBytes'), field + '.TmpfsOptions.SizeBytes'),
+                                         'Mode': _file_mode(tmpfs.get('Mode'))})
+    return body
+
+
+def file_references(entries, object_names, name_key):
+    """ContainerSpec.Secrets or .Configs: each a file in the container naming its object.
+
+    The *ID key is left for the module, which knows the objects' IDs once they exist.
+    """
+    references = []
+    for entry in entries:
+        options = entry if isinstance(entry, dict) else {}
+        uid, gid = options.get('UID'), options.get('GID')
+        references.append({
+            'File': {
+                'Name': reference_target(entry),
+                'UID': '0' if uid is None else str(uid),
+                'GID': '0' if gid is None else str(gid),
+                'Mode': DEFAULT_FILE_MODE if options.get('Mode') is None else _file_mode(options['Mode']),
+            },
+            name_key: object_names[reference_source(entry)],
+        })
+    return sorted(references, key=lambda reference: (reference[name_key], reference['File']['Name']))
+
+
+def resources(given, field):
+    """TaskTemplate.Resources: CPUs -> NanoCPUs, sizes -> bytes."""
+    limits = given.get('Limits') or {}
+    reservations = given.get('Reservations') or {}
+    body = {}
+    if limits:
+        body['Limits'] = _compact({
+            'NanoCPUs': _cpus(limits.get('CPUs'), field + '.Limits.CPUs'),
+            'MemoryBytes': _size(limits.get('Memory'), field + '.Limits.Memory'),
+            'Pids': limits.get('Pids'),
+        })
+    if reservations:
+        body['Reservations'] = _compact({
+            'NanoCPUs': _cpus(reservations.get('CPUs'), field + '.Reservations.CPUs'),
+            'MemoryBytes': _size(reservations.get('Memory'), field + '.Reservations.Memory'),
+            'GenericResources': _generic_resources(reservations.get('GenericResources')),
+        })
+    return body
+
+
+def _cpus(value, field):
+    return None if value is None else parse_cpus(value, field)
+
+
+def _generic_resources(entries):
+    if entries is None:
+        return None
+    # A count is a discrete resource (3 SSDs); a name is a named one (the GPU with this UUID).
+    return [{'DiscreteResourceSpec' if isinstance(entry['Value'], int) else 'NamedResourceSpec':
+             {'Kind': entry['Kind'], 'Value': entry['Value']}} for entry in entries]
+
+
+def restart_policy(given, field):
+    """TaskTemplate.RestartPolicy; Condition defaults to any, as in Docker."""
+    return _compact({
+        'Condition': given.get('Condition') or 'any',
+        'Delay': _duration(given.get('Delay'), field + '.Delay'),
+        'MaxAttempts': given.get('MaxAttempts'),
+        'Window': _duration(given.get('Window'), field + '.Window'),
+    })
+
+
+def placement(given):
+    """TaskTemplate.Placement."""
+    return _compact({
+        'Constraints': list(given['Constraints']) if 'Constraints' in given else None,
+        'Preferences': [{'Spread': {'SpreadDescriptor': preference['Spread']}}
+                        for preference in given['Preferences']] if 'Preferences' in given else None,
+        'MaxReplicas': given.get('MaxReplicas'),
+    })
+
+
+def update_config(given, field):
+    """UpdateConfig or RollbackConfig, with the docker CLI's defaults for what is left out.
+
+    The Engine API reads a missing Parallelism as 0, "all tasks at once"; Docker's
+    own default (and swarmkit's when the whole config is missing) is 1.
+    """
+    return _compact({
+        'Parallelism': given.get('Parallelism', 1),
+        'Delay': _duration(given.get('Delay'), field + '.Delay'),
+        'FailureAction': given.get('FailureAction') or 'pause',
+        'Monitor': _duration(given.get('Monitor'), field + '.Monitor'),
+        'MaxFailureRatio': given.get('MaxFailureRatio'),
+        'Order': given.get('Order') or 'stop-first',
+    })
+
+
+def service_mode(service):
+    """ServiceSpec.Mode from Mode or the Replicas shortcut; default one replica."""
+    kind = service_mode_kind(service)
+    given = (service.get('Mode') or {}).get(kind) or {}
+    if kind == 'Replicated':
+        return {'Replicated': {'Replicas': given.get('Replicas', service.get('Replicas', 1))}}
+    if kind == 'ReplicatedJob':
+        concurrent = given.get('MaxConcurrent', 1)
+        return {'ReplicatedJob': {'MaxConcurrent': concurrent, 'TotalCompletions': given.get('TotalCompletions', concurrent)}}
+    return {kind: {}}
+
+
+def _endpoint_spec(service):
+    ports = [_compact({
+        'Protocol': port.get('Protocol') or 'tcp',
+        'TargetPort': port['Port'],
+        'PublishedPort': port.get('PublishedPort'),
+        'PublishMode': port.get('PublishMode') or 'ingress',
+    }) for port in service.get('Ports') or []]
+    endpoint = {'Mode': service.get('EndpointMode') or 'vip'}
+    if ports:
+        endpoint['Ports'] = ports
+    return endpoint
+
+
+def _attachments(name, service, network_names):
+    """TaskTemplate.Networks; the short service name is an alias on each (Docker 1.12)."""
+    if service.get('HostNetwork'):
+        return [{'Target': HOST_NETWORK}]
+    attachments = []
+    for entry in service.get('Networks') or []:
+        options = entry if isinstance(entry, dict) else {}
+        aliases = [name] + [alias for alias in options.get('Aliases') or [] if alias != name]
+        attachment = {'Target': network_names[attachment_target(entry)], 'Aliases': aliases}
+        if options.get('DriverOpts'):
+            attachment['DriverOpts'] = dict(options['DriverOpts'])
+        attachments.append(attachment)
+    return attachments
+
+
+# ---- comparing a live service with the desired one ----
+
+# What swarmkit uses when a spec leaves these out (and what the docker CLI writes explicitly).
+SECOND = 10 ** 9
+DEFAULT_UPDATE_CONFIG = {'Parallelism': 1, 'Delay': 0, 'FailureAction': 'pause', 'Monitor': 5 * SECOND,
+                         'MaxFailureRatio': 0, 'Order': 'stop-first'}
+DEFAULT_RESTART_POLICY = {'Condition': 'any', 'Delay': 5 * SECOND, 'MaxAttempts': 0, 'Window': 0}
+DEFAULT_STOP_GRACE_PERIOD = 10 * SECOND
+# Published ports the swarm assigns when a spec leaves PublishedPort out.
+SWARM_ASSIGNED_PORTS = range(30000, 32768)
+# Zero values that mean something: all at once, no grace, no restart delay.
+_MEANINGFUL_ZEROS = ('UpdateConfig.Parallelism', 'RollbackConfig.Parallelism',
+                     'TaskTemplate.ContainerSpec.StopGracePeriod', 'TaskTemplate.RestartPolicy.Delay')
+# Maps whose keys are data, not fields: compared as one value.
+_WHOLE_VALUES = ('Mode', 'Labels', 'Options', 'Sysctls', 'DriverOpts')
+
+
+def service_changes(live_spec, desired_spec, network_names=None):
+    """The fields where the live ServiceSpec differs from the desired one: [(path, before, after)].
+
+    `live_spec` is .Spec of GET /services/{id}. Values the engine fills in or
+    drops do not count (see comparable_service_spec). The engine stores network
+    IDs where the desired spec names networks: `network_names` maps those IDs to
+    names (the host network's too, for HostNetwork services).
+    """
+    live = comparable_service_spec(live_spec, network_names)
+    desired = comparable_service_spec(desired_spec, network_names)
+    _forget_swarm_choices(live, desired)
+    before, after = _fields(live), _fields(desired)
+    return [(path, before.get(path), after.get(path)) for path in sorted(set(before) | set(after))
+            if before.get(path) != after.get(path)]
+
+
+def comparable_service_spec(spec, network_names=None):
+    """A ServiceSpec with defaults made explicit, IDs and counters dropped, sets sorted, empties removed."""
+    spec = plain_copy(spec or {})
+    template = spec.setdefault('TaskTemplate', {})
+    container = template.setdefault('ContainerSpec', {})
+    _move_networks(spec, template, network_names or {})
+    template.pop('ForceUpdate', None)  # a counter the module carries over, not a setting
+    for mapping, key, default in ((template, 'Runtime', 'container'), (container, 'Isolation', 'default')):
+        if mapping.get(key) == default:
+            del mapping[key]
+    _fill_defaults(spec, template, container)
+    _sort_sets(template, container)
+    return _without_empties(spec, '')
+
+
+def _move_networks(spec, template, network_names):
+    # Clients before API 1.25 (Docker 1.12's `docker deploy`) put networks on the service itself.
+    if not template.get('Networks') and spec.get('Networks'):
+        template['Networks'] = spec['Networks']
+    spec.pop('Networks', None)
+    for attachment in template.get('Networks') or []:
+        attachment['Target'] = network_names.get(attachment.get('Target'), attachment.get('Target'))
+        if attachment.get('Aliases'):
+            attachment['Aliases'] = sorted(attachment['Aliases'])
+
+
+def _fill_defaults(spec, template, container):
+    spec['Mode'] = _comparable_mode(spec.get('Mode'))
+    for key in ('UpdateConfig', 'RollbackConfig'):
+        spec[key] = _with_defaults(spec.get(key), DEFAULT_UPDATE_CONFIG, ('FailureAction', 'Monitor', 'Order'))
+    template['RestartPolicy'] = _with_defaults(template.get('RestartPolicy'), DEFAULT_RESTART_POLICY, ('Condition',))
+    container.setdefault('StopGracePeriod', DEFAULT_STOP_GRACE_PERIOD)
+    endpoint = spec.setdefault('EndpointSpec', {})
+    endpoint['Mode'] = endpoint.get('Mode') or 'vip'
+    for port in endpoint.get('Ports') or []:
+        port['Protocol'] = port.get('Protocol') or 'tcp'
+        port['PublishMode'] = port.get('PublishMode') or 'ingress'
+
+
+def _with_defaults(given, defaults, unset_when_empty):
+    """`given` completed from `defaults`; the keys in `unset_when_empty` also take the default when "" or 0."""
+    merged = dict(defaults, **(given or {}))
+    for key in unset_when_empty:
+        merged[key] = merged[key] or defaults[key]
+    return merged
+
+
+def _comparable_mode(mode):
+    mode = plain_copy(mode) or {'Replicated': {}}
+    if 'Replicated' in mode:
+        mode['Replicated'] = {'Replicas': (mode['Replicated'] or {}).get('Replicas', 1)}
+    if 'ReplicatedJob' in mode:
+        job = mode['ReplicatedJob'] or {}
+        concurrent = job.get('MaxConcurrent') or 1
+        mode['ReplicatedJob'] = {'MaxConcurrent': concurrent, 'TotalCompletions': job.get('TotalCompletions') or concurrent}
+    return mode
+
+
+def _sort_sets(template, container):
+    """Sort the lists whose order means nothing, so a reordering is not a change."""
+    template['Networks'] = sorted(template.get('Networks') or [], key=lambda attachment: str(attachment.get('Target')))
+    for key, name_key, id_key in (('Secrets', 'SecretName', 'SecretID'), ('Configs', 'ConfigName', 'ConfigID')):
+        # The live reference also carries the object's ID; the name identifies it as well.
+        references = [dict((field, value) for field, value in reference.items() if field != id_key)
+                      for reference in container.get(key) or []]
+        container[key] = sorted(references, key=lambda reference: (str(reference.get(name_key)), str(reference.get('File'))))
+    container['Mounts'] = sorted((_comparable_mount(entry) for entry in container.get('Mounts') or []),
+                                 key=lambda entry: str(entry.get('Target')))
+    for key in ('CapabilityAdd', 'CapabilityDrop'):
+        container[key] = sorted(container.get(key) or [])
+    placement_spec = template.get('Placement') or {}
+    if placement_spec.get('Constraints'):
+        placement_spec['Constraints'] = sorted(placement_spec['Constraints'])
+
+
+def _comparable_mount(entry):
+    # The engine stores "consistent" as the default consistency and shows neither.
+    if entry.get('Consistency') in ('consistent', 'default'):
+        entry = dict((key, value) for key, value in entry.items() if key != 'Consistency')
+    return entry
+
+
+def _without_empties(value, path):
+    """`value` without None, "", False, 0, [] and {} (what the Engine API omits), keeping meaningful zeros and Mode."""
+    if path == 'Mode':
+        return value
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            child_path = '%s.%s' % (path, key) if path else key
+            item = _without_empties(item, child_path)
+            if child_path in _MEANINGFUL_ZEROS and item == 0 and not isinstance(item, bool):
+                kept[key] = item
+            elif item not in (None, '', False, 0, [], {}):
+                kept[key] = item
+        return kept
+    if isinstance(value, list):
+        return [_without_empties(item, path) for item in value]
+    return value
+
+
+def _forget_swarm_choices(live, desired):
+    """Drop from `live` what the swarm chose because the desired spec left it open."""
+    desired_ports = (desired.get('EndpointSpec') or {}).get('Ports') or []
+    open_ports = set((port.get('TargetPort'), port.get('Protocol'), port.get('PublishMode'))
+                     for port in desired_ports if not port.get('PublishedPort'))
+    for port in (live.get('EndpointSpec') or {}).get('Ports') or []:
+        key = (port.get('TargetPort'), port.get('Protocol'), port.get('PublishMode'))
+        if key in open_ports and port.get('PublishedPort') in SWARM_ASSIGNED_PORTS:
+            del port['PublishedPort']
+    # The docker CLI pins the image's platforms when it resolves a digest; we never ask for any.
+    live_placement = (live.get('TaskTemplate') or {}).get('Placement') or {}
+    if 'Platforms' not in ((desired.get('TaskTemplate') or {}).get('Placement') or {}):
+        live_placement.pop('Platforms', None)
+        if not live_placement:
+            live.get('TaskTemplate', {}).pop('Placement', None)
+
+
+def _fields(value, path=''):
+    """{dotted path: value}: nested mappings flattened, lists and data maps kept whole."""
+    if not isinstance(value, dict) or not value or path.rsplit('.', 1)[-1] in _WHOLE_VALUES:
+        return {path: value}
+    flat = {}
+    for key, item in value.items():
+        flat.update(_fields(item, '%s.%s' % (path, key) if path else key))
+    return flat
+
+
+# ---- showing changes ----
+
+_DURATION_FIELDS = ('Delay', 'Monitor', 'Window', 'StopGracePeriod', 'Interval', 'Timeout', 'StartPeriod')
+_SIZE_FIELDS = ('MemoryBytes',)
+HIDDEN = '<hidden>'
+
+
+def diff_for_display(changes_by_service):
+    """{'before': {service: {path: value}}, 'after': {...}} for Ansible's diff; secret data never shown."""
+    before, after = {}, {}
+    for service, changes in sorted(changes_by_service.items()):
+        before[service] = dict((path, _displayed(path, old)) for path, old, dummy in changes)
+        after[service] = dict((path, _displayed(path, new)) for path, dummy, new in changes)
+    return {'before': before, 'after': after}
+
+
+def _displayed(path, value):
+    field = path.rsplit('.', 1)[-1]
+    if isinstance(value, int) and not isinstance(value, bool):
+        if field in _DURATION_FIELDS:
+            return format_duration(value)
+        if field in _SIZE_FIELDS:
+            return format_size(value)
+    return _hide_data(value)
+
+
+def _hide_data(value):
+    if isinstance(value, dict):
+        return dict((key, HIDDEN if key == 'Data' else _hide_data(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_hide_data(item) for item in value]
+    return value

@@ -1,0 +1,120 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller half of swarm_stack: files it reads, and what it refuses before anything is sent."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.crane.swarm.plugins.action.swarm_stack import ActionModule
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.reader import read_bundle_file
+
+
+def action():
+    """An ActionModule whose file lookup is the path itself (ansible-core's needs a task and a loader)."""
+    module = ActionModule.__new__(ActionModule)
+    module._find_needle = lambda kind, src: src
+    return module
+
+
+# ---- the bundle file ----
+
+def test_a_directory_as_src_is_refused_naming_it(tmp_path):
+    with pytest.raises(ValueError, match='^%s: is a directory, not a bundle file$' % tmp_path):
+        action()._read_bundle(str(tmp_path), None)
+
+
+def test_a_bundle_that_is_not_utf8_is_refused_naming_the_file_and_the_byte(tmp_path):
+    path = tmp_path / 'stack.yml'
+    path.write_bytes('Services:\n  web:\n    Image: caf\u00e9\n'.encode('latin-1'))
+    with pytest.raises(ValueError, match='^%s: not UTF-8 text: byte 0xe9 at offset 31; save the file as UTF-8$' % path):
+        action()._read_bundle(str(path), None)
+
+
+def test_a_utf8_bundle_with_a_byte_order_mark_reads(tmp_path):
+    path = tmp_path / 'stack.json'
+    path.write_bytes(b'\xef\xbb\xbf{"Services": {"web": {"Image": "caf\xc3\xa9"}}}')
+    bundle, source, base_dir = action()._read_bundle(str(path), None)
+    assert bundle == {'Services': {'web': {'Image': 'caf\u00e9'}}} and (source, base_dir) == (str(path), str(tmp_path))
+
+
+def test_a_bundle_file_larger_than_16_mib_is_refused_unread(tmp_path):
+    path = tmp_path / 'huge.yml'
+    with open(path, 'wb') as handle:
+        handle.truncate(16 * 2 ** 20 + 1)
+    with pytest.raises(ValueError, match='is larger than 16 MiB'):
+        read_bundle_file(str(path))
+
+
+# ---- secret and config files ----
+
+def test_secret_and_config_files_hold_what_the_swarm_takes(tmp_path):
+    (tmp_path / 'binary').write_bytes(b'\xff\x00\xfe')
+    (tmp_path / 'empty').write_bytes(b'')
+    (tmp_path / 'big').write_bytes(b'x' * (500 * 1024))
+    (tmp_path / 'config').write_bytes(b'x' * (500 * 1024))
+    read = ActionModule._file_contents
+    binary = read({'s': {'File': 'binary'}}, str(tmp_path), 'Secrets')  # not text: secrets may be binary
+    assert binary == {'s': base64.b64encode(b'\xff\x00\xfe').decode()}
+    assert read({'c': {'File': 'config'}}, str(tmp_path), 'Configs')['c']
+    with pytest.raises(AnsibleActionFail, match=r'^\$\.Secrets\.s\.File: %s is empty' % (tmp_path / 'empty')):
+        read({'s': {'File': 'empty'}}, str(tmp_path), 'Secrets')
+    with pytest.raises(AnsibleActionFail, match=r'^\$\.Secrets\.s\.File: %s holds 512000 bytes or more: a swarm secret '
+                       r'holds at most 511999' % (tmp_path / 'big')):
+        read({'s': {'File': 'big'}}, str(tmp_path), 'Secrets')
+    with pytest.raises(AnsibleActionFail, match=r'^\$\.Configs\.c\.File: cannot read .*: Is a directory'):
+        read({'c': {'File': '.'}}, str(tmp_path), 'Configs')
+    with pytest.raises(AnsibleActionFail, match=r'^\$\.Configs\.c\.File: cannot read'):
+        read({'c': {'File': 'a\x00b'}}, str(tmp_path), 'Configs')
+
+
+@pytest.mark.parametrize('kind, size, words', [
+    ('Secrets', 0, 'holds 0 bytes: a swarm secret holds 1 to 511999'),
+    ('Secrets', 500 * 1024, 'holds 512000 bytes: a swarm secret holds 1 to 511999'),
+    ('Configs', 1000 * 1024, 'holds 1024000 bytes: a swarm config holds 1 to 1023999'),
+])
+def test_inline_content_holds_what_the_swarm_takes(kind, size, words):
+    bundle = {kind: {'o': {'Content': 'x' * size}}, 'Services': {'web': {'Image': 'b'}}}
+    errors = check_bundle(bundle)
+    assert [error.path for error in errors] == ['$.%s.o.Content' % kind]
+    assert words in errors[0].message
+    bundle[kind]['o']['Content'] = 'x' * (size - 1 if size else 1)
+    assert check_bundle(bundle) == []
+
+
+# ---- the Docker names the stack gives its objects ----
+
+@pytest.mark.parametrize('stack, bundle, path, words', [
+    ('my stack', {'Services': {'web': {'Image': 'b'}}}, 'name', "'my stack' is not a valid stack name"),
+    ('demo\n', {'Services': {'web': {'Image': 'b'}}}, 'name', 'is not a valid stack name'),
+    ('s' * 50, {'Services': {'w' * 13: {'Image': 'b'}}}, '$.Services.' + 'w' * 13,
+     "the service's Docker name 'sssssss"),
+    ('s' * 50, {'Networks': {'n' * 13: {}}, 'Services': {'web': {'Image': 'b'}}}, '$.Networks.' + 'n' * 13,
+     'is 64 characters; the swarm takes at most 63'),
+    ('s' * 50, {'Services': {'web': {'Image': 'b', 'Networks': ['n' * 13]}}}, '$.Services.web.Networks[0]',
+     "the network's Docker name"),
+    ('s' * 40, {'Secrets': {'x' * 13: {'Content': 'c'}}, 'Services': {'web': {'Image': 'b'}}}, '$.Secrets.' + 'x' * 13,
+     'is 65 characters (with the digest of its content); the swarm takes at most 64'),
+    ('s' * 40, {'Configs': {'x' * 13: {'File': 'c'}}, 'Services': {'web': {'Image': 'b'}}}, '$.Configs.' + 'x' * 13,
+     'the swarm takes at most 64'),
+])
+def test_names_too_long_for_the_swarm_once_scoped_are_refused(stack, bundle, path, words):
+    errors = check_bundle(bundle, stack)
+    assert [error.path for error in errors] == [path], errors
+    assert words in errors[0].message
+
+
+def test_names_that_fit_once_scoped_pass():
+    bundle = {'Networks': {'n' * 12: {}, 'x' * 60: {'External': True}}, 'Secrets': {'x' * 12: {'Content': 'c'}},
+              'Configs': {'y' * 12: {'Content': 'c'}}, 'Services': {'w' * 12: {'Image': 'b'}}}
+    assert check_bundle(bundle, 's' * 40) == []
+
+
+def test_a_plain_dab_network_name_must_be_a_docker_name():
+    errors = check_bundle({'Services': {'web': {'Image': 'b', 'Networks': ['my net']}}})
+    assert [(error.path, error.message[:30]) for error in errors] == [('$.Services.web.Networks[0]',
+                                                                       "'my net' is not a valid name: ")]

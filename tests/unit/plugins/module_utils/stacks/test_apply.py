@@ -1,0 +1,103 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deployment decisions on plain data: object IDs, carried swarm state, registry auth, echoed arguments.
+
+Convergence is in test_stack_convergence.py, the address space of networks in test_stack_addresses.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from ansible_collections.crane.swarm.plugins.module_utils.stacks import apply as stack_apply
+
+
+def spec_with_references():
+    return {'Name': 's_app', 'TaskTemplate': {'ContainerSpec': {
+        'Image': 'busybox:latest',
+        'Secrets': [{'SecretName': 's_token_abc', 'File': {'Name': 'token'}}],
+        'Configs': [{'ConfigName': 's_conf_def', 'File': {'Name': '/etc/conf'}}]}}}
+
+
+def test_object_ids_are_filled_without_touching_the_input():
+    spec = spec_with_references()
+    filled = stack_apply.with_object_ids(spec, {'s_token_abc': 'id1'}, {})
+    container = filled['TaskTemplate']['ContainerSpec']
+    assert container['Secrets'][0]['SecretID'] == 'id1'
+    assert container['Configs'][0]['ConfigID'] == 'to-be-created:s_conf_def'
+    assert 'SecretID' not in spec['TaskTemplate']['ContainerSpec']['Secrets'][0]
+
+
+def test_pinned_live_image_matches_its_tag():
+    assert stack_apply.same_image_pinned('busybox:latest@sha256:aa', 'busybox:latest')
+    assert not stack_apply.same_image_pinned('busybox:1@sha256:aa', 'busybox:latest')
+    assert not stack_apply.same_image_pinned('busybox@sha256:aa', 'busybox@sha256:bb')
+
+
+def test_update_keeps_swarm_assigned_ports_and_force_update_counter():
+    live = {'Spec': {'TaskTemplate': {'ForceUpdate': 2}},
+            'Endpoint': {'Ports': [{'Protocol': 'tcp', 'TargetPort': 80, 'PublishedPort': 30001}]}}
+    desired = {'TaskTemplate': {'ContainerSpec': {}}, 'EndpointSpec': {'Ports': [
+        {'Protocol': 'tcp', 'TargetPort': 80, 'PublishMode': 'ingress'},
+        {'Protocol': 'tcp', 'TargetPort': 81, 'PublishedPort': 8081, 'PublishMode': 'ingress'}]}}
+    carried = stack_apply.carry_swarm_state(live, desired)
+    assert [p.get('PublishedPort') for p in carried['EndpointSpec']['Ports']] == [30001, 8081]
+    assert carried['TaskTemplate']['ForceUpdate'] == 2
+    assert 'PublishedPort' not in desired['EndpointSpec']['Ports'][0]
+
+
+def test_services_using_a_network_by_id_or_name():
+    services = [{'Spec': {'Name': 'a', 'TaskTemplate': {'Networks': [{'Target': 'nid'}]}}},
+                {'Spec': {'Name': 'b', 'TaskTemplate': {'Networks': [{'Target': 'net'}]}}},
+                {'Spec': {'Name': 'c', 'TaskTemplate': {}}}]
+    assert stack_apply.services_using(services, 'nid', 'net') == ['a', 'b']
+
+
+def test_which_changes_roll_out_tasks():
+    assert stack_apply.rolls_out_tasks([('TaskTemplate.ContainerSpec.Image', 'a', 'b')])
+    assert stack_apply.rolls_out_tasks([('EndpointSpec.Ports', None, [80])])
+    assert not stack_apply.rolls_out_tasks([('Labels.team', 'a', 'b'), ('Mode.Replicated.Replicas', 1, 2)])
+    assert not stack_apply.rolls_out_tasks([])
+
+
+def decode(header):
+    return json.loads(base64.urlsafe_b64decode(header.encode()))
+
+
+def test_registry_auth_from_docker_config():
+    config = {'auths': {
+        'registry.example:5000': {'auth': base64.b64encode(b'deploy:s3cret').decode()},
+        'https://index.docker.io/v1/': {'identitytoken': 'tok'}}}
+    private = decode(stack_apply.registry_auth_header('registry.example:5000/team/app:1', config))
+    assert private == {'username': 'deploy', 'password': 's3cret', 'serveraddress': 'registry.example:5000'}
+    hub = decode(stack_apply.registry_auth_header('library/busybox:latest', config))
+    assert hub == {'identitytoken': 'tok', 'serveraddress': 'https://index.docker.io/v1/'}
+    assert stack_apply.registry_auth_header('other.example/app', config) is None
+
+
+def test_registry_of():
+    assert stack_apply.registry_of('busybox') is None
+    assert stack_apply.registry_of('team/app') is None
+    assert stack_apply.registry_of('localhost/app') == 'localhost'
+    assert stack_apply.registry_of('registry.example:5000/app@sha256:ab') == 'registry.example:5000'
+
+
+def test_echoed_arguments_never_carry_the_bundle_or_contents():
+    params = {'name': 's', 'definition': {'Services': {'a': {}, 'b': {}}, 'Secrets': {'x': {'Content': 'hush'}}},
+              'secret_data': {'f': 'aHVzaA=='}, 'config_data': {}, 'wait': True}
+    echoed = stack_apply.echoed_arguments(params)
+    assert echoed == {'name': 's', 'definition': 'a bundle of 2 service(s), not echoed',
+                      'secret_data': '1 file(s), not echoed', 'config_data': {}, 'wait': True}
+    assert 'hush' in str(params)  # the arguments themselves are left as they are
+    text = stack_apply.echoed_arguments({'definition': '{"Services": {}}', 'secret_data': 'raw=text'})
+    assert text == {'definition': 'not echoed', 'secret_data': 'not echoed'}
+    assert stack_apply.echoed_arguments({'definition': None, 'secret_data': None}) == {
+        'definition': None, 'secret_data': None}
+
+
+def test_long_lists_are_shortened():
+    assert stack_apply.shortened(['a', 'b']) == ['a', 'b']
+    assert stack_apply.shortened(list('abcdef')) == list('abcdef')  # "and 1 more" says no less than the name
+    assert stack_apply.shortened(['s%d' % n for n in range(200)]) == ['s0', 's1', 's2', 's3', 's4', 'and 195 more']
+    assert stack_apply.shortened(list('abcde'), 2) == ['a', 'b', 'and 3 more']
