@@ -51,7 +51,7 @@ options:
     type: str
     default: auto
 requirements:
-  - Python 3.6+ on the host that runs the module.
+  - Python 3.7+ on the host that runs the module.
   - For a remote engine (C(tcp://), C(ssh://)) or TLS, the docker SDK for Python 5.0.3 or newer (Debian's and
     Ubuntu's C(python3-docker) qualify). A local C(unix://) socket needs only Python's standard library.
 """

@@ -283,13 +283,6 @@ def _parse_port(text, spec):
     return int(text)
 
 
-def format_server(host, port):
-    """Inverse of parse_server, bracketing IPv6 addresses."""
-    if ':' in host:
-        return '[%s]:%d' % (host, port)
-    return '%s:%d' % (host, port)
-
-
 @dataclass
 class Sample:
     """One request/reply exchange. t1..t4 are Unix seconds (see clock_offset)."""

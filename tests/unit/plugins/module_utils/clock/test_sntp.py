@@ -244,11 +244,6 @@ def test_parse_server_rejects(spec):
         sntp.parse_server(spec)
 
 
-def test_format_server_brackets_ipv6():
-    assert sntp.format_server('2001:db8::1', 123) == '[2001:db8::1]:123'
-    assert sntp.format_server('192.0.2.1', 123) == '192.0.2.1:123'
-
-
 # ---------------------------------------------------------------- query() against a scripted server
 
 
