@@ -101,9 +101,16 @@ options:
         fewer attempts). Every ended task seen since the write counts, whatever the swarm's
         C(task_history_retention_limit) keeps. Tasks still pending are reported with their reason (for
         example C(no suitable node)); the wait says it timed out only when O(wait_timeout) has passed.
-      - Services this run did not change cannot fail it. One not converged, or whose last update paused
-        or rolled back in an earlier run, is reported (a warning, RV(not_converged),
-        RV(previous_update_failures)).
+      - Within the same O(wait_timeout), the wait also waits for the services this run did not change that
+        are merely pending when it polls (fewer tasks running than desired, as while tasks start or are
+        rescheduled after a node's engine restarted, or an update under way), until they run their desired
+        tasks (counted from C(ServiceStatus), with no stability window). Services already running their
+        desired tasks add no wait, so an unchanged stack's rerun returns at once. A service that can never
+        run (for example C(no suitable node)) makes the wait last O(wait_timeout).
+      - Services this run did not change cannot fail it. One not running its desired tasks when the wait
+        ends, or whose last update paused or rolled back in an earlier run, is reported (a warning,
+        RV(not_converged), RV(previous_update_failures)). One whose last update paused or rolled back
+        (C(paused), C(rollback_paused), C(rollback_completed)) is reported at once, not waited for.
       - Jobs (C(ReplicatedJob), C(GlobalJob)) are not followed to their completion.
     type: bool
     default: true
@@ -185,15 +192,15 @@ configs:
   type: dict
 converged:
   description:
-    - V(true) when the wait saw every service this run created or updated converge and every other service
-      of the bundle run its desired tasks, V(false) when it did not.
+    - V(true) when the wait saw every service this run created or updated converge and, when it ended, every
+      other service of the bundle run its desired tasks; V(false) when it did not.
     - V(null) when nothing was observed (O(wait=false), check mode).
   returned: when O(state=present), and when the wait fails
   type: bool
 not_converged:
   description:
     - The services not converged when the wait ended, by name. Those this run changed failed the task;
-      the others are reported here and in a warning.
+      the others (waited for while merely pending, see O(wait)) are reported here and in a warning.
   returned: when O(state=present) and O(wait=true), not in check mode
   type: dict
   contains:
@@ -203,7 +210,9 @@ not_converged:
           window, or an update in progress), V(rolled_back), V(paused) or V(missing) (removed meanwhile).
       type: str
     message:
-      description: What the swarm showed, for example C(0 of 1 tasks have run for 5 s), with the reasons pending tasks give.
+      description:
+        - What the swarm showed, for example C(0 of 1 tasks have run for 5 s), with the reasons pending tasks
+          give; for a service this run did not change, its counts, for example C(1 of 2 tasks running).
       type: str
     task_errors:
       description: The most recent distinct errors of its tasks (C(Status.Err)), newest first.
@@ -236,10 +245,10 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
-    ENDED_STATES, address_capacity, address_space_problem, addresses_needed, by_name, carry_swarm_state,
-    earlier_update_failure, echoed_arguments, in_stack, note_exits, note_running, registry_auth_header,
-    rolls_out_tasks, same_image_pinned, service_verdict, services_using, settled_state, shortened, task_errors,
-    task_state, with_object_ids)
+    ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
+    carry_swarm_state, earlier_update_failure, echoed_arguments, in_stack, note_exits, note_running,
+    registry_auth_header, rolls_out_tasks, same_image_pinned, service_verdict, services_using, settled_state,
+    shortened, task_errors, task_state, wait_is_over, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack, diff_for_display, service_changes
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
@@ -564,11 +573,14 @@ class StackDeployment(EngineTask):
 
     # -- waiting
 
-    def wait_converged(self, watched):
+    def wait_converged(self, watched, unchanged=()):
         """Poll until every service in `watched` (those this run wrote) converged, one failed, or time is up.
 
-        Returns (the last GET /services?status=true, {name: (state, message, task errors)},
-        seconds waited, whether the deadline passed). See stack_apply.service_verdict.
+        The wait also goes on while a service in `unchanged` (those this run left alone)
+        is merely pending (stack_apply.awaited_unchanged); those never fail it.
+        Returns (the last GET /services?status=true, {name: (state, message, task errors)}
+        of the watched services, seconds waited, whether the deadline passed). See
+        stack_apply.service_verdict and stack_apply.wait_is_over.
         """
         started = time.monotonic()
         deadline = started + self.params['wait_timeout']
@@ -601,21 +613,23 @@ class StackDeployment(EngineTask):
                             and time.monotonic() - self.rollouts_started[name] < ROLLOUT_START_GRACE)
                 verdicts[name] = service_verdict(live[name], tasks_of.get(service_id, []),
                                                  exits_of.get(service_id, []), bounds, now, awaiting)
-            states = set(state for state, dummy, dummy2 in verdicts.values())
+            awaited = awaited_unchanged([live[name] for name in unchanged if name in live])
             timed_out = time.monotonic() >= deadline
-            if states - {'converged', 'pending'} or 'pending' not in states or timed_out:
+            if wait_is_over(verdicts, awaited, timed_out):
                 return services, verdicts, time.monotonic() - started, timed_out
             previous_poll = sent
             time.sleep(POLL_INTERVAL)
 
     def report_converged(self, watched, unchanged):
-        """Wait for what this run wrote, report what it did not change; True when the whole stack converged.
+        """Wait for the stack, report what this run did not change; True when the whole stack converged.
 
         Only the services this run created or updated can fail it. A service it left
-        alone is reported (a warning, and the result's not_converged and
-        previous_update_failures), never failed: an earlier run left it so.
+        alone is waited for while merely pending (its tasks starting or being
+        rescheduled), and when it does not run its desired tasks when the wait ends,
+        is reported (a warning, and the result's not_converged and
+        previous_update_failures), never failed: this run did not make it so.
         """
-        services, verdicts, waited, timed_out = self.wait_converged(watched)
+        services, verdicts, waited, timed_out = self.wait_converged(watched, unchanged)
         live = by_name(services)
         not_converged = {}
         errors = {}

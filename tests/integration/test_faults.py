@@ -291,12 +291,36 @@ def test_leader_engine_stopped_mid_deploy_then_rerun_converges(sandbox, managers
     print('interrupted deploy: rc %d, %s' % (interrupted.rc, interrupted.result('deploy', follower).get('msg')))
     wait_until('the old leader back among three managers', lambda: healthy_managers(sandbox, old_leader), 120)
 
+    # Started at once: the swarm may still be moving tasks off the node whose engine restarted. The rerun's
+    # wait covers the services it leaves alone too while they are merely pending, so it reports converged.
     rerun = run_playbook([deploy('lead', definition, host=old_leader)])
+    result = rerun.result('deploy', old_leader)
+    print('rerun: %.1f s, created %s, not converged %s' % (
+        rerun.seconds('deploy', old_leader), result['services']['created'], sorted(result.get('not_converged') or {})))
     live = stack_services(sandbox, 'lead', old_leader)
     assert sorted(live) == sorted('lead_s%02d' % index for index in range(SERVICES))
     assert len(sandbox.docker(old_leader, 'service', 'ls', '-q').stdout.split()) == SERVICES  # no extra service
-    assert rerun.result('deploy', old_leader)['converged'] is True
+    assert result['converged'] is True, (result.get('not_converged'), result.get('warnings'))
     assert run_playbook([deploy('lead', definition, host=old_leader)]).changed == 0
+
+
+def test_engine_restarted_then_unchanged_rerun_waits_for_the_moving_tasks(sandbox, managers3, run_playbook):
+    """A node's engine restarts at once: its tasks' replacements start while the rerun (which changes nothing) runs.
+
+    The swarm restarts them after the restart policy's delay (5 s), so a rerun right after the node is back
+    often finds some pending (not always: that depends on where the tasks ran and when the node was marked
+    down); it waits for them and reports the stack converged, with no warning.
+    """
+    definition = many_services(12)
+    run_playbook([deploy('bounce', definition)])
+    sandbox.stop_engine('node3')
+    sandbox.start_engine('node3')
+    wait_until('node3 back among three managers', lambda: healthy_managers(sandbox, 'node3'), 120)
+    rerun = run_playbook([deploy('bounce', definition)])
+    result = rerun.result('deploy', 'node1')
+    print('rerun after the restart: %.1f s' % rerun.seconds('deploy', 'node1'))
+    assert rerun.changed == 0
+    assert result['converged'] is True and not result['not_converged'], result.get('not_converged')
 
 
 # Run on the manager: at the stack's first service, SIGKILL the module (the host's only python3 process).

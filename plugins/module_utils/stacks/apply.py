@@ -112,7 +112,7 @@ def rolls_out_tasks(changes):
     return any(path.startswith(('TaskTemplate', 'EndpointSpec')) for path, dummy, dummy2 in changes)
 
 
-# -- waiting: has what this run wrote converged?
+# -- waiting: has what this run wrote converged, and does the rest of the stack run?
 
 def engine_time(stamp):
     """Seconds since the epoch of an Engine API timestamp (RFC 3339 with nanoseconds), or None."""
@@ -295,6 +295,37 @@ def settled_state(service):
     if status.get('RunningTasks', 0) < status.get('DesiredTasks', 0):
         return 'pending', '%d of %d tasks running' % (status['RunningTasks'], status['DesiredTasks'])
     return None
+
+
+def awaited_unchanged(services):
+    """Names of the services this run did not change that the wait waits for, at one poll.
+
+    Those merely pending (settled_state says `pending`: a task starting or being
+    rescheduled, say after a node's engine restarted, or an update under way) and
+    whose last update did not pause or roll back: nothing changes such a service until
+    a run does, so it is reported at once. A service running its desired tasks is not
+    waited for, with no stability window: an unchanged stack's rerun does not wait.
+    """
+    names = []
+    for service in services:
+        state = settled_state(service)
+        if state and state[0] == 'pending' and not earlier_update_failure(service):
+            names.append(service['Spec']['Name'])
+    return sorted(names)
+
+
+def wait_is_over(verdicts, awaited, timed_out):
+    """Whether the wait stops at this poll.
+
+    `verdicts` ({name: (state, message, task errors)}, service_verdict's) are those of
+    the services this run wrote, `awaited` the names awaited_unchanged gives. A written
+    service that failed stops the wait at once; else it goes on while a written
+    service is pending or an unchanged one is awaited, until the deadline (`timed_out`).
+    """
+    states = set(state for state, dummy, dummy2 in verdicts.values())
+    if timed_out or states - {'converged', 'pending'}:
+        return True
+    return 'pending' not in states and not awaited
 
 
 def earlier_update_failure(service):

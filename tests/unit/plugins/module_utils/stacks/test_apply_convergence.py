@@ -198,3 +198,54 @@ def test_task_errors_newest_first_distinct_and_bounded():
     tasks = [task('t%d' % i, 'failed', T0 + i, err='error %d' % (i % 4)) for i in range(8)]
     tasks.append(task('t9', 'running', T0 + 9))
     assert stack_apply.task_errors(tasks) == ['error 3', 'error 2', 'error 1']
+
+
+def named(name, **kwargs):
+    body = service(**kwargs)
+    body['Spec']['Name'] = name
+    return body
+
+
+def test_the_wait_waits_only_for_unchanged_services_merely_pending():
+    services = [
+        named('stack_running', replicas=2, running=2),
+        named('stack_rescheduled', replicas=2, running=1),  # a task moving off a node whose engine restarted
+        named('stack_updating', replicas=2, running=2, update_state='updating'),
+        named('stack_updated', replicas=2, running=2, update_state='completed'),
+        named('stack_paused', replicas=2, running=1, update_state='paused'),
+        named('stack_rolled_back', replicas=2, running=1, update_state='rollback_completed'),
+        named('stack_rollback_paused', replicas=2, running=0, update_state='rollback_paused'),
+        named('stack_job', mode={'ReplicatedJob': {'MaxConcurrent': 1}}),
+    ]
+    assert stack_apply.awaited_unchanged(services) == ['stack_rescheduled', 'stack_updating']
+    # Running all their tasks, they are not waited for, however recently the tasks started: no stability window.
+    assert stack_apply.awaited_unchanged([named('a', running=1), named('b', replicas=3, running=3)]) == []
+    assert stack_apply.awaited_unchanged([]) == []
+
+
+def test_the_wait_is_over_when_the_written_services_are_done_and_no_unchanged_one_is_awaited():
+    converged = ('converged', '1 of 1 tasks have run for 5 s or more', [])
+    pending = ('pending', '0 of 1 tasks have run for 5 s', [])
+    crashing = ('crash_loop', 'its tasks keep failing', ['boom'])
+    # An unchanged stack: nothing written, nothing awaited; the first poll ends the wait.
+    assert stack_apply.wait_is_over({}, [], timed_out=False)
+    assert stack_apply.wait_is_over({'stack_a': converged}, [], timed_out=False)
+    # An unchanged service still moving keeps the wait going, with or without written services.
+    assert not stack_apply.wait_is_over({}, ['stack_b'], timed_out=False)
+    assert not stack_apply.wait_is_over({'stack_a': converged}, ['stack_b'], timed_out=False)
+    assert not stack_apply.wait_is_over({'stack_a': pending}, [], timed_out=False)
+    # ... until the deadline.
+    assert stack_apply.wait_is_over({}, ['stack_b'], timed_out=True)
+    assert stack_apply.wait_is_over({'stack_a': pending}, ['stack_b'], timed_out=True)
+    # A written service that failed ends it at once, whatever else is still moving.
+    assert stack_apply.wait_is_over({'stack_a': crashing, 'stack_c': pending}, ['stack_b'], timed_out=False)
+    assert stack_apply.wait_is_over({'stack_a': ('paused', 'paused: x', [])}, ['stack_b'], timed_out=False)
+
+
+def test_an_unchanged_service_rescheduled_during_the_wait_is_awaited_then_settles():
+    # Polls of one service this run left alone while the swarm moves its task off a restarted node.
+    polls = [named('stack_s', replicas=1, running=0), named('stack_s', replicas=1, running=0),
+             named('stack_s', replicas=1, running=1)]
+    over = [stack_apply.wait_is_over({}, stack_apply.awaited_unchanged([live]), timed_out=False) for live in polls]
+    assert over == [False, False, True]
+    assert stack_apply.settled_state(polls[-1]) is None  # and so it is not reported
