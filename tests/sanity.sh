@@ -22,5 +22,5 @@ cp "$repo/tests/tools/get_pip_standin.py" ~/.ansible/test/cache/get_pip_${pip_ve
 export PATH=$venv/bin:$PATH
 # --local: ansible-test itself runs from our venv (it is ansible-core's own); each test's
 # requirements still live in ansible-test's cached venvs. --venv made a fresh controller venv
-# on every run (about 13 s, and a download of pip) for the same tests and the same results.
+# on every run (5 to 13 s, and a download of pip from PyPI) for the same tests and results.
 exec ansible-test sanity --local --python 3.11 --color no "$@"
