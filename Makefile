@@ -1,6 +1,8 @@
 # crane.swarm: two set-up commands, each works on a fresh Debian 12 machine as root.
 #   make demo   bare hosts on the local sandbox to a running example stack with crane.swarm.site
 #   make test   the whole suite: unit, build, sanity, lint, integration on the sandbox, molecule
+# and, without root or the sandbox:
+#   make check  unit, build, sanity, lint and ruff side by side (about 1 to 2 minutes on 2 cores)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -24,11 +26,13 @@ export ANSIBLE_PIPELINING := True
 # Debian packages the sandbox, the tests and the demo need on this machine.
 APT_PACKAGES := docker.io debootstrap busybox-static chrony iptables iproute2 git make shellcheck
 
-.PHONY: help demo demo-down test deps venv collection unit sanity lint integration molecule system build-check sandbox-up sandbox-down clean bench
+.PHONY: help demo demo-down test check deps venv collection unit sanity lint ruff format integration molecule system build-check sandbox-up sandbox-down clean bench
 
 help:
 	@echo "make demo   - 3 bare hosts on a local sandbox to a running example stack with crane.swarm.site"
 	@echo "make test   - the whole test suite (unit, build, sanity, lint, integration on the sandbox, molecule)"
+	@echo "make check  - the checks that need neither root nor the sandbox: unit, build, sanity, lint, ruff"
+	@echo "make format - ruff format and ruff's safe fixes over the tree"
 	@echo "make demo-down - remove the demo's sandbox"
 	@echo "make sandbox-down - remove the sandbox (hosts, volumes, network; the engine it started)"
 	@echo "make bench  - benchmarks on their own sandbox: stack deployment, then cluster formation (bench/results.md)"
@@ -40,9 +44,9 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# An existing venv (or a link to one) is kept: a changed requirements file only installs what changed.
 $(VENV)/.installed: requirements-test.txt
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
+	@test -x $(VENV)/bin/python || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip; }
 	$(VENV)/bin/pip install -q -r requirements-test.txt
 	touch $@
 
@@ -93,6 +97,21 @@ lint: venv collection
 	$(VENV)/bin/yamllint -s .
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q roles playbooks extensions/molecule
 
+# ruff's lint rules on all Python code (settings in pyproject.toml).
+ruff: venv
+	$(VENV)/bin/ruff check --no-cache .
+
+# Rewrites files: ruff's formatter, then its safe fixes.
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# The checks that need neither root, nor the sandbox, nor `make deps`, side by side; each one's
+# output goes to tests/output/check/<part>.log, printed when all are done, then PASS/FAIL per part.
+CHECKS := unit build-check sanity lint ruff
+check: venv collection
+	@MAKE="$(MAKE)" tests/tools/parts.sh tests/output/check $(CHECKS)
+
 # The molecule scenarios on hosts that start bare: site, idempotence, verify, scale,
 # remove_node, rebuild. Both run at once (each on its own network); their logs follow.
 molecule: deps venv collection
@@ -110,12 +129,12 @@ molecule: deps venv collection
 	[ $$status -eq 0 ] || { for scenario in $(MOLECULE_SCENARIOS); do echo "=== tail of $$scenario.log"; tail -60 tests/output/molecule/$$scenario.log; done; }; \
 	$(SANDBOX) down --name molecule; exit $$status
 
+# The sandbox phase (system) and the checks at the same time: the checks need neither the
+# sandbox nor root, and the system tests spend much of their time waiting (the checks run at
+# a lower CPU priority, on what the system tests leave idle). system's output shows as it
+# runs; the checks' logs follow, then one PASS/FAIL line per part (logs in tests/output/test).
 test: deps venv collection
-	$(MAKE) unit
-	$(MAKE) build-check
-	$(MAKE) sanity
-	$(MAKE) lint
-	$(MAKE) system
+	@MAKE="$(MAKE)" tests/tools/parts.sh tests/output/test --live system --nice check
 
 # The integration tests and the molecule scenarios at the same time: both spend much of
 # their time waiting for swarms and packages, so on 2 cores this saves about a third.

@@ -30,10 +30,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import (  # noqa: E402
+from common import (
     PlaybookRunner, bench_sandbox, facts_table, log, machine_facts, median_and_range, parse_int_list, publish,
     timed_playbook)
-from harness import sandbox_tool  # noqa: E402
+from harness import sandbox_tool
 
 READY_TIMEOUT = 300
 ADDRESS_POOL = '10.0.0.0/8'

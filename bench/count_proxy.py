@@ -113,7 +113,7 @@ class RequestParser:
 def request_path(target):
     """The path of a request target, without its query and without the /vX.Y API version prefix."""
     path = target.split('?', 1)[0]
-    if path.startswith('http://') or path.startswith('https://'):
+    if path.startswith(('http://', 'https://')):
         path = '/' + path.split('/', 3)[-1]
     return _VERSION_PREFIX.sub('', path)
 

@@ -35,10 +35,10 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import (  # noqa: E402
+from common import (
     HostTools, PlaybookRunner, bench_sandbox, facts_table, log, machine_facts, median_and_range, parse_int_list,
     publish, timed_playbook)
-from harness import form_swarm3  # noqa: E402
+from harness import form_swarm3
 
 STACK = 'bench'
 NAMESPACE_LABEL = 'com.docker.stack.namespace'

@@ -2,15 +2,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The base roles, crane.swarm.timesync and crane.swarm.engine, on hosts that start bare.
 
-A sandbox of its own (`roles`, 2 hosts of the bare flavour: no engine, no time daemon),
-not the session's engine hosts. A chronyd on this machine serves its own clock to the
-hosts on the sandbox's gateway address; it runs with -x, so the machine's clock is never
-touched, and the hosts' chronyd run with -x as well (they are containers).
+A sandbox of its own (`roles`, or `<name>-roles` when CRANE_SANDBOX names the session's;
+2 hosts of the bare flavour: no engine, no time daemon), not the session's engine hosts.
+A chronyd on this machine serves its own clock to the hosts on the sandbox's gateway
+address; it runs with -x, so the machine's clock is never touched, and the hosts' chronyd
+run with -x as well (they are containers).
 """
 
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -25,6 +27,8 @@ EXPECTED_DAEMON_JSON = {
 }
 CLOCK_TASK = 'Check the clock against the NTP servers'
 API_TASK = 'Wait until the engine\'s API answers'
+# `roles`, or `<name>-roles` beside a sandbox named by CRANE_SANDBOX (two runs never share hosts).
+ROLES_SANDBOX = '%s-roles' % os.environ['CRANE_SANDBOX'] if os.environ.get('CRANE_SANDBOX') else 'roles'
 
 
 class BareHosts(harness.SandboxHandle):
@@ -33,7 +37,7 @@ class BareHosts(harness.SandboxHandle):
 
 @pytest.fixture(scope='module')
 def bare_hosts():
-    tool = harness.sandbox_tool.Sandbox('roles', nodes=2, flavour='bare')
+    tool = harness.sandbox_tool.Sandbox(ROLES_SANDBOX, nodes=2, flavour='bare')
     tool.down(keep_outer_engine=True)  # never reuse hosts a crashed run left half converged
     tool.up()
     try:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import functools
 import json
 import os
 import time
@@ -48,6 +49,8 @@ BUNDLES = [load_bundle_text(text, path) for text, path in zip(TEXTS, CORPUS)]
 GOOD = [index for index, path in enumerate(CORPUS) if os.sep + 'good' + os.sep in path]
 # Half the mutations start from a good bundle: a bad one mostly stays refused.
 SEEDS = st.one_of(st.sampled_from([BUNDLES[index] for index in GOOD]), st.sampled_from(BUNDLES))
+# Seconds of this process's CPU time, not of the clock: the bound holds however busy the machine is
+# (make check and make test run the unit tests beside other work).
 SECONDS, MEGABYTES = 2.0, 50
 STACK = 'demo'
 
@@ -217,11 +220,11 @@ def alias_bombs(draw):
 def within_bounds(work):
     """work() within SECONDS and MEGABYTES; its result."""
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         return work()
     finally:
-        elapsed, peak = time.perf_counter() - start, tracemalloc.get_traced_memory()[1]
+        elapsed, peak = time.process_time() - start, tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert elapsed < SECONDS, 'took %.2f s' % elapsed
         assert peak < MEGABYTES * 2 ** 20, 'took %.1f MB' % (peak / 2 ** 20)
@@ -272,7 +275,7 @@ def as_texts(bundle):
 def test_a_mutated_bundle_is_accepted_whole_or_refused_by_our_own_errors(bundle):
     outcomes = [within_bounds(lambda: outcome_of_data(bundle))]
     for index, text in enumerate(as_texts(bundle)):
-        outcomes.append(within_bounds(lambda: outcome_of_text(text, 'mutated-%d' % index)))
+        outcomes.append(within_bounds(functools.partial(outcome_of_text, text, 'mutated-%d' % index)))
     assert set(outcomes) <= {'accepted', 'refused'}
 
 
@@ -313,11 +316,11 @@ def test_every_place_of_the_good_bundles_takes_every_odd_value():
             kept = container[key]
             for value in EVERY_ODD_VALUE:
                 container[key] = value
-                start = time.perf_counter()
+                start = time.process_time()
                 try:
                     outcomes[outcome_of_data(bundle)] += 1
                 except Exception as exc:
                     raise AssertionError('%s set to %s: %r' % (CORPUS[index], short_repr(value), exc)) from exc
-                assert time.perf_counter() - start < SECONDS
+                assert time.process_time() - start < SECONDS
             container[key] = kept
     assert min(outcomes.values()) > 100, outcomes

@@ -9,6 +9,7 @@ then mutates the corpus bundles at random under the same rules.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 import time
@@ -63,9 +64,9 @@ def test_the_name_pattern_is_swarmkits_regex_within_its_length(name):
 def test_a_bad_name_is_refused_in_linear_time(tail):
     for length in (24, 62, 1000, 100000):
         name = 'a' * length + tail
-        start = time.perf_counter()
+        start = time.process_time()
         errors = name_errors(name)
-        assert time.perf_counter() - start < 0.05, length
+        assert time.process_time() - start < 0.05, length
         assert [re.match(r'\$\.[A-Za-z]+', error.path).group() for error in errors] == [
             '$.Services', '$.Networks', '$.Secrets', '$.Configs']
 
@@ -96,21 +97,25 @@ def test_no_schema_pattern_backtracks():
         for unit in ('a', '0', '0.', '0s', '1m', ' ', '-a', '_0', 'a0', '07'):
             for tail in ('!', '\n', 'x', '.'):
                 text = unit * 20000 + tail
-                start = time.perf_counter()
+                start = time.process_time()
                 re.fullmatch(pattern, text)
-                assert time.perf_counter() - start < 0.05, (pattern, unit, tail)
+                assert time.process_time() - start < 0.05, (pattern, unit, tail)
 
 
 # ---- 2. bounded time and memory: YAML aliases, huge values in messages, nesting ----
 
 def within_bounds(work, seconds=1.0, megabytes=50):
-    """Run `work()`; assert it took at most `seconds` and allocated at most `megabytes` at its peak."""
+    """Run `work()`; assert it took at most `seconds` and allocated at most `megabytes` at its peak.
+
+    Time here (and in this module's other bounds) is the process's CPU time, not the clock's:
+    the bounds hold however busy the machine is (make check runs the unit tests beside other work).
+    """
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         return work()
     finally:
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert elapsed < seconds and peak < megabytes * 2 ** 20, (elapsed, peak)
@@ -163,9 +168,9 @@ def test_a_bundle_just_within_the_value_bound_checks_and_translates_in_bounds():
         bundle = load_bundle_text(text, 'many.yml')
         assert check_bundle(bundle, 'demo') == []
         return len(json.dumps(desired_stack('demo', bundle)))
-    start = time.perf_counter()
+    start = time.process_time()
     deploy()
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     assert within_bounds(deploy, seconds=60) > 10 ** 7  # tracemalloc slows it about ninefold
     assert 'more than 1000000 values' in refusal(many_services(1000, 1000), 'many.yml')
 
@@ -189,7 +194,7 @@ def test_a_huge_value_is_never_rendered_whole_in_a_message():
     assert len(errors[0].message) < 200
     for value in ('z' * 2 ** 24, ['z' * 2 ** 24], {'z' * 2 ** 24: 1}):
         bundle = {'Services': {'web': {'Image': 'b', 'StopGracePeriod': value, 'Labels': {'z' * 2 ** 24: value}}}}
-        errors = within_bounds(lambda: check_bundle(bundle), megabytes=5)
+        errors = within_bounds(functools.partial(check_bundle, bundle), megabytes=5)
         assert errors and max(len(str(error)) for error in errors) < 300, errors
 
 
