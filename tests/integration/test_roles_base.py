@@ -2,15 +2,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The base roles, crane.swarm.timesync and crane.swarm.engine, on hosts that start bare.
 
-A sandbox of its own (`roles`, 2 hosts of the bare flavour: no engine, no time daemon),
-not the session's engine hosts. A chronyd on this machine serves its own clock to the
-hosts on the sandbox's gateway address; it runs with -x, so the machine's clock is never
-touched, and the hosts' chronyd run with -x as well (they are containers).
+A sandbox of its own (`roles`, or `<CRANE_SANDBOX>-roles` beside a named session sandbox; 2 hosts
+of the bare flavour: no engine, no time daemon), not the session's engine hosts. A chronyd on
+this machine serves its own clock to the hosts on the sandbox's gateway address; it runs with
+-x, so the machine's clock is never touched, and the hosts' chronyd run with -x as well (they
+are containers).
 """
 
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -33,7 +35,8 @@ class BareHosts(harness.SandboxHandle):
 
 @pytest.fixture(scope='module')
 def bare_hosts():
-    tool = harness.sandbox_tool.Sandbox('roles', nodes=2, flavour='bare')
+    name = '%s-roles' % os.environ['CRANE_SANDBOX'] if os.environ.get('CRANE_SANDBOX') else 'roles'
+    tool = harness.sandbox_tool.Sandbox(name, nodes=2, flavour='bare')
     tool.down(keep_outer_engine=True)  # never reuse hosts a crashed run left half converged
     tool.up()
     try:
