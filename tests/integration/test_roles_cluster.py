@@ -95,7 +95,6 @@ def test_cluster_role(sandbox, run_playbook):
     second = run_playbook(CLUSTER_PLAY)
     assert second.changed == 0, second.output[-3000:]
 
-
     # replace: the inventory is the whole truth. node2 keeps only its inventory label; node3 (an
     # empty mapping) and node1 (no swarm_node_labels at all) lose every label set elsewhere.
     for host in ('node1', 'node2', 'node3'):

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
 # Copyright: crane.swarm developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write each role's variable table into its README from the role's meta/argument_specs.yml.
@@ -122,7 +122,7 @@ def updated_readme(text, options, path='README.md'):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--check', action='store_true', help='fail on a README that differs; write nothing')
     parser.add_argument('--repo', default=REPO, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
