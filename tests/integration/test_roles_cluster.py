@@ -5,11 +5,24 @@
 node1 is the sandbox's manager, node2 and node3 its workers. The prechecks run first on hosts
 in no swarm and must fail before anything changes (inventory checks, then a port one host's
 firewall drops); then the cluster role forms the swarm (with a node label from the inventory)
-and converges unchanged on a second run. The stacks role (image archives, networks, stacks)
+and converges unchanged on a second run. With cluster_node_labels_state=replace the inventory is
+the whole truth: labels set elsewhere go, also from hosts without swarm_node_labels. Each joining
+host's clock is measured once per run: by an earlier crane.swarm.timesync check, else by the
+precheck, never again by the join. The stacks role (image archives, networks, stacks)
 runs in the molecule scenarios, on hosts that start bare.
 """
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from harness import REPO
+
+RESPONDER = os.path.join(REPO, 'tests', 'tools', 'ntp_responder.py')
 
 CLUSTER_PLAY = [{
     'name': 'cluster role',
@@ -81,3 +94,87 @@ def test_cluster_role(sandbox, run_playbook):
     # Idempotence.
     second = run_playbook(CLUSTER_PLAY)
     assert second.changed == 0, second.output[-3000:]
+
+    # replace: the inventory is the whole truth. node2 keeps only its inventory label; node3 (an
+    # empty mapping) and node1 (no swarm_node_labels at all) lose every label set elsewhere.
+    for host in ('node1', 'node2', 'node3'):
+        sandbox.docker('node1', 'node', 'update', '--label-add', 'stale=1', nodes[host]['ID'])
+    replace = run_playbook(replace_play(), extra_vars={'cluster_node_labels_state': 'replace'})
+    labels = dict((name, sandbox.docker_json('node1', 'node', 'inspect', node['ID'])[0]['Spec']['Labels'])
+                  for name, node in nodes.items())
+    assert labels == {'node1': {}, 'node2': {'zone': 'a'}, 'node3': {}}, replace.output[-3000:]
+    label_task = 'Set the node labels given in the inventory'
+    assert dict((host, replace.result(label_task, host)['changed']) for host in sandbox.hosts) == {
+        'node1': True, 'node2': True, 'node3': True}
+    again = run_playbook(replace_play(), extra_vars={'cluster_node_labels_state': 'replace'})
+    assert again.changed == 0, again.output[-3000:]
+
+    # merge (the default) leaves labels of hosts without inventory labels alone.
+    sandbox.docker('node1', 'node', 'update', '--label-add', 'kept=1', nodes['node3']['ID'])
+    merge = run_playbook(replace_play())
+    assert merge.changed == 0, merge.output[-3000:]
+    assert merge.status(label_task, 'node3') == 'skipped'
+    assert sandbox.docker_json('node1', 'node', 'inspect', nodes['node3']['ID'])[0]['Spec']['Labels'] == {'kept': '1'}
+
+
+def replace_play():
+    """The cluster role where node2 has labels, node3 an empty mapping and node1 no swarm_node_labels."""
+    return [{
+        'name': 'cluster role, labels from the inventory only',
+        'hosts': 'swarm_managers:swarm_workers',
+        'gather_facts': False,
+        'pre_tasks': [
+            {'name': 'node2 labels', 'ansible.builtin.set_fact': {'swarm_node_labels': {'zone': 'a'}},
+             'when': "inventory_hostname == 'node2'"},
+            {'name': 'node3 labels', 'ansible.builtin.set_fact': {'swarm_node_labels': {}},
+             'when': "inventory_hostname == 'node3'"},
+        ],
+        'roles': ['crane.swarm.cluster'],
+    }]
+
+
+class Responder:
+    """tests/tools/ntp_responder.py on the sandbox's gateway, answering with the machine's time."""
+
+    def __init__(self, address, tmp_path):
+        ready = tmp_path / 'ntp-ready'
+        self.process = subprocess.Popen([sys.executable, RESPONDER, '--listen', address, '--port', '0',
+                                         '--offset', '0', '--ready-file', str(ready)], stdout=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not ready.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), 'the NTP responder did not start'
+        host, port = ready.read_text().split()[1:]
+        self.server = '%s:%s' % (host, port)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(10)
+
+
+def test_each_joining_host_is_measured_once(sandbox, run_playbook, tmp_path):
+    """node3's clock was checked by a timesync-like task earlier in the run, the others' by the precheck.
+
+    The inventory's swarm_clock_servers reaches the role without any mapping in the play.
+    """
+    sandbox.reset_swarm()
+    responder = Responder(sandbox.gateway, tmp_path)
+    try:
+        run = run_playbook([
+            {'name': 'what crane.swarm.timesync registers', 'hosts': 'node3', 'gather_facts': False, 'tasks': [
+                {'name': 'timesync clock check', 'crane.swarm.clock_check': {
+                    'servers': ['{{ swarm_clock_servers[0] }}'], 'max_offset': 1.0},
+                 'register': 'timesync_clock'}]},
+            {'name': 'cluster role', 'hosts': 'swarm_managers:swarm_workers', 'gather_facts': False,
+             'roles': ['crane.swarm.cluster']},
+        ], extra_vars={'swarm_clock_servers': [responder.server]})
+    finally:
+        responder.stop()
+    precheck = 'Check the clock against the NTP servers'
+    assert dict((host, run.status(precheck, host)) for host in sandbox.hosts) == {
+        'node1': 'ok', 'node2': 'ok', 'node3': 'skipped'}, run.output[-3000:]
+    assert run.result(precheck, 'node2')['server'] == responder.server
+    for host, task in (('node2', 'Join the workers'), ('node3', 'Join the workers')):
+        result = run.result(task, host)
+        assert result['changed'] is True and 'clock' not in result, result
+    assert [sandbox.swarm_state(host)['LocalNodeState'] for host in sandbox.hosts] == ['active'] * 3
