@@ -319,14 +319,14 @@ ansible_facts:
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.crane.swarm.plugins.module_utils.clock.check import check_clock, module_run_command
-from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
-    ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
+from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
+    EngineTask, engine_module, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import (
     ROOT_CA_FILE, ca_digest, describe_membership, describe_probes, join_error_hint, joined_same_swarm,
     normalise_addr, token_ca_digest, unreachable_managers_message)
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import is_manager
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.port_probe import parse_target, probe_all
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import check_manager_change, managers_from_nodes
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.settings import (
@@ -395,9 +395,6 @@ class SwarmMembership(EngineTask):
 
     # -- reading
 
-    def swarm_state(self):
-        return self.client.get('/info').get('Swarm') or {}
-
     def wait_for(self, predicate, timeout):
         """Poll GET /info until predicate(swarm_state) holds; return the last state."""
         deadline = time.time() + timeout
@@ -408,10 +405,10 @@ class SwarmMembership(EngineTask):
         return state
 
     def report_state(self, state):
-        self.result.update(node_id=state.get('NodeID') or '', is_manager=bool(state.get('ControlAvailable')),
+        self.result.update(node_id=state.get('NodeID') or '', is_manager=is_manager(state),
                            local_node_state=state.get('LocalNodeState'),
                            swarm_id=(state.get('Cluster') or {}).get('ID', ''))
-        if state.get('ControlAvailable'):
+        if is_manager(state):
             swarm = self.client.get('/swarm')
             self.result['join_tokens'] = dict(worker=swarm['JoinTokens']['Worker'],
                                               manager=swarm['JoinTokens']['Manager'])
@@ -424,7 +421,7 @@ class SwarmMembership(EngineTask):
         node_state = state.get('LocalNodeState')
         if node_state == 'inactive':
             return self.initialise()
-        if node_state == 'active' and state.get('ControlAvailable'):
+        if is_manager(state):
             return self.configure(state)
         if node_state == 'active':
             self.fail('state=present initialises a swarm or configures it from a manager, but this node is a '
@@ -446,7 +443,7 @@ class SwarmMembership(EngineTask):
         except EngineError as exc:
             self.fail('swarm init failed: %s. Check advertise_addr/listen_addr (an address of this host) '
                       'and default_addr_pool/subnet_size.' % exc)
-        self.report_state(self.wait_for(lambda s: s.get('ControlAvailable'), 30))
+        self.report_state(self.wait_for(is_manager, 30))
 
     def configure(self, state):
         swarm = self.client.get('/swarm')
@@ -521,8 +518,8 @@ class SwarmMembership(EngineTask):
             self.undo_join_and_fail(joined, remote_addrs, started)
         want_manager = self.params['role'] == 'manager'
         if want_manager:
-            joined = self.wait_for(lambda s: s.get('ControlAvailable'), 15)
-        if bool(joined.get('ControlAvailable')) != want_manager:
+            joined = self.wait_for(is_manager, 15)
+        if is_manager(joined) != want_manager:
             self.undo_join_of_the_other_role(joined)
         self.report_state(joined)
 
@@ -613,7 +610,7 @@ class SwarmMembership(EngineTask):
         A node that became a manager is demoted first, so that the raft shrinks back cleanly: a forced
         leave would leave the managers one member short of their quorum.
         """
-        got = 'manager' if state.get('ControlAvailable') else 'worker'
+        got = 'manager' if is_manager(state) else 'worker'
         node_id = state.get('NodeID') or ''
         if got == 'manager':
             self.prepare_manager_departure(state)
@@ -635,7 +632,7 @@ class SwarmMembership(EngineTask):
 
     def local_ca_digest(self, state):
         """The digest of this node's swarm root CA, when it can be read."""
-        if state.get('ControlAvailable'):
+        if is_manager(state):
             return ca_digest(self.client.get('/swarm')['TLSInfo']['TrustRoot'])
         if not self.client.docker_host.startswith('unix://'):
             return None
@@ -654,11 +651,11 @@ class SwarmMembership(EngineTask):
                       '(state=absent) if the node should move.'
                       % (describe_membership(state), token_ca_digest(self.params['join_token'])[:12],
                          ', '.join(self.params['remote_addrs'])))
-        is_manager = bool(state.get('ControlAvailable'))
-        if is_manager != (self.params['role'] == 'manager'):
+        manager = is_manager(state)
+        if manager != (self.params['role'] == 'manager'):
             self.fail('this node is already in this swarm as a %s, not a %s. Change roles from a manager with '
                       'crane.swarm.swarm_node (role: %s), which keeps quorum safe.'
-                      % ('manager' if is_manager else 'worker', self.params['role'], self.params['role']))
+                      % ('manager' if manager else 'worker', self.params['role'], self.params['role']))
         self.report_state(state)
 
     # -- state=absent
@@ -668,9 +665,9 @@ class SwarmMembership(EngineTask):
         if node_state == 'inactive':
             self.report_state(state)
             return
-        self.result['diff'] = dict(before=dict(membership='manager' if state.get('ControlAvailable') else 'worker'),
+        self.result['diff'] = dict(before=dict(membership='manager' if is_manager(state) else 'worker'),
                                    after=dict(membership='none'))
-        if state.get('ControlAvailable') and not self.params['force']:
+        if is_manager(state) and not self.params['force']:
             self.prepare_manager_departure(state)
         self.result['changed'] = True
         if self.module.check_mode:
@@ -681,7 +678,7 @@ class SwarmMembership(EngineTask):
     def prepare_manager_departure(self, state):
         """Refuse a departure that breaks quorum; otherwise demote this node so the raft shrinks cleanly."""
         node_id = state['NodeID']
-        managers = managers_from_nodes(self.client.get('/nodes'))
+        managers = managers_from_nodes(self.nodes())
         if len(managers) <= 1:
             self.fail('this node is the last manager: leaving destroys the swarm for every node (its raft state '
                       'goes with it). Promote another node first, or pass force: true to tear the swarm down.')
@@ -696,8 +693,8 @@ class SwarmMembership(EngineTask):
             self.client.post('/nodes/%s/update' % node_id, spec, params=dict(version=node['Version']['Index']))
         except EngineError as exc:
             self.fail('demoting this manager before it leaves failed: %s' % exc)
-        demoted = self.wait_for(lambda s: not s.get('ControlAvailable'), 60)
-        if demoted.get('ControlAvailable'):
+        demoted = self.wait_for(lambda s: not is_manager(s), 60)
+        if is_manager(demoted):
             self.fail('this manager was demoted but still acts as one after 60 s; leave again later')
 
     def leave(self, force):
@@ -729,11 +726,10 @@ class SwarmMembership(EngineTask):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=engine_argument_spec(**MODULE_OPTIONS),
+    module = engine_module(
+        MODULE_OPTIONS,
         supports_check_mode=True,
         required_if=[('state', 'join', ('remote_addrs', 'join_token'))],
-        required_together=ENGINE_REQUIRED_TOGETHER,
         required_by=dict(signing_ca_key=('signing_ca_cert',)),
     )
     try:

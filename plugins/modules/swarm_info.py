@@ -319,14 +319,10 @@ ansible_facts:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
-    ENGINE_REQUIRED_TOGETHER,
-    EngineError,
-    client_from_module,
-    engine_argument_spec,
-)
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
+from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
+    EngineTask, engine_module, leader_missing, run_engine_task)
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import is_manager, leader, managers, node_summary
 
 NANOSECONDS = 1000000000.0
 
@@ -367,56 +363,18 @@ def swarm_summary(swarm):
     }
 
 
-def node_summary(node):
-    """One Engine API Node object, in the module's vocabulary."""
-    spec = node.get('Spec') or {}
-    description = node.get('Description') or {}
-    status = node.get('Status') or {}
-    manager = node.get('ManagerStatus') or {}
-    return {
-        'id': node.get('ID'),
-        'hostname': description.get('Hostname'),
-        'role': spec.get('Role'),
-        'state': status.get('State'),
-        'availability': spec.get('Availability'),
-        'addr': status.get('Addr'),
-        'engine_version': (description.get('Engine') or {}).get('EngineVersion'),
-        'labels': dict(spec.get('Labels') or {}),
-        'leader': bool(manager.get('Leader')),
-        'reachability': manager.get('Reachability'),
-        'manager_addr': manager.get('Addr'),
-    }
-
-
-def manager_summaries(nodes):
-    managers = []
-    for node in nodes:
-        status = node.get('ManagerStatus')
-        if not status:
-            continue
-        managers.append({
-            'id': node.get('ID'),
-            'hostname': (node.get('Description') or {}).get('Hostname'),
-            'leader': bool(status.get('Leader')),
-            'reachability': status.get('Reachability'),
-            'addr': status.get('Addr'),
-            'state': (node.get('Status') or {}).get('State'),
-        })
-    return sorted(managers, key=lambda manager: (manager['hostname'] or '', manager['id'] or ''))
-
-
 def gather(client, want_nodes=True, want_tokens=False):
     """Read everything the module reports; raises EngineError."""
     info = client.get('/info') or {}
     local = info.get('Swarm') or {}
     state = local.get('LocalNodeState') or 'inactive'
-    is_manager = state == 'active' and bool(local.get('ControlAvailable'))
+    on_manager = is_manager(local)
     result = {
         'changed': False,
         'local_node_state': state,
         'node_id': local.get('NodeID') or '',
         'node_addr': local.get('NodeAddr') or '',
-        'is_manager': is_manager,
+        'is_manager': on_manager,
         'is_member': state == 'active',
         'engine_version': info.get('ServerVersion'),
         'remote_managers': [{'node_id': manager.get('NodeID'), 'addr': manager.get('Addr')}
@@ -429,7 +387,7 @@ def gather(client, want_nodes=True, want_tokens=False):
     }
     if local.get('Error'):
         result['error'] = local['Error']
-    if not is_manager:
+    if not on_manager:
         return result
 
     try:
@@ -437,7 +395,7 @@ def gather(client, want_nodes=True, want_tokens=False):
         nodes = client.get('/nodes') or []
         services = client.get('/services') or []
     except EngineError as exc:
-        if exc.status != 503 and 'leader' not in str(exc):
+        if not leader_missing(exc):
             raise
         # A manager whose swarm has no leader (lost quorum) cannot answer: report what is known locally.
         result['error'] = ('this manager cannot read the swarm: %s (the managers have no leader; bring the '
@@ -448,10 +406,8 @@ def gather(client, want_nodes=True, want_tokens=False):
     if want_nodes:
         result['nodes'] = sorted((node_summary(node) for node in nodes),
                                  key=lambda node: (node['hostname'] or '', node['id'] or ''))
-    result['managers'] = manager_summaries(nodes)
-    for manager in result['managers']:
-        if manager['leader']:
-            result['leader'] = {'id': manager['id'], 'hostname': manager['hostname'], 'addr': manager['addr']}
+    result['managers'] = sorted(managers(nodes), key=lambda member: (member['hostname'] or '', member['id'] or ''))
+    result['leader'] = leader(nodes)
     result['services_count'] = len(services)
     if want_tokens:
         tokens = swarm.get('JoinTokens') or {}
@@ -459,24 +415,29 @@ def gather(client, want_nodes=True, want_tokens=False):
     return result
 
 
+class SwarmInfo(EngineTask):
+    def __init__(self, module, client):
+        super().__init__(module, client, {})
+
+    def engine_failure(self, error):
+        return 'reading the swarm from the engine at %s failed: %s' % (self.params['docker_host'], error)
+
+    def run(self):
+        self.result = gather(self.client, want_nodes=self.params['nodes'], want_tokens=self.params['join_tokens'])
+        if self.result.get('error'):
+            self.module.warn(self.result['error'])
+        return self.result
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=engine_argument_spec(
+    module = engine_module(
+        dict(
             join_tokens=dict(type='bool', default=False, no_log=False),
             nodes=dict(type='bool', default=True),
         ),
-        required_together=ENGINE_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
-    client = client_from_module(module)
-    try:
-        result = gather(client, want_nodes=module.params['nodes'], want_tokens=module.params['join_tokens'])
-    except EngineError as exc:
-        module.fail_json(msg='reading the swarm from the engine at %s failed: %s'
-                             % (module.params['docker_host'], exc))
-    if result.get('error'):
-        module.warn(result['error'])
-    module.exit_json(**result)
+    run_engine_task(module, SwarmInfo)
 
 
 if __name__ == '__main__':

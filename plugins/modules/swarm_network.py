@@ -257,20 +257,16 @@ diff:
 import json
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
-    EngineError,
-    ENGINE_REQUIRED_TOGETHER,
-    EngineTask,
-    run_engine_task,
-    engine_argument_spec,
-)
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
+from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
+    EngineTask, engine_module, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import (
     DEFAULT_NETWORK_DRIVER,
     network_changes,
     network_create,
+    services_using,
 )
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import string_values
 
 POLL_SECONDS = 0.5
 ENCRYPTED_OPTION = 'encrypted'
@@ -293,34 +289,13 @@ class OptionError(ValueError):
 
 # ---------------------------------------------------------------------- options -> request (pure)
 
-def string_map(option, value):
-    """A mapping whose values are Engine API strings: numbers converted, None empty, booleans refused."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise OptionError('%s must be a mapping of name to string value' % option)
-    converted = {}
-    for key, item in value.items():
-        if item is None:
-            item = ''
-        elif isinstance(item, bool):
-            raise OptionError('%s.%s is the boolean %s; the engine takes strings: quote it (%s: "%s")'
-                              % (option, key, item, key, str(item).lower()))
-        elif isinstance(item, (int, float)):
-            item = str(item)
-        elif not isinstance(item, str):
-            raise OptionError('%s.%s must be a string, not %s' % (option, key, type(item).__name__))
-        converted[str(key)] = item
-    return converted
-
-
 def network_definition(params):
     """Module options -> the bundle's network definition form, which network_create() translates.
 
     Raises OptionError when the options contradict themselves.
     """
     driver = params.get('driver') or DEFAULT_NETWORK_DRIVER
-    options = string_map('driver_opts', params.get('driver_opts'))
+    options = string_values('driver_opts', params.get('driver_opts'), OptionError)
     encrypted = params.get('encrypted')
     if encrypted is not None and driver != DEFAULT_NETWORK_DRIVER:
         raise OptionError('encrypted is an option of the overlay driver, not of %s; drop it or use driver: overlay'
@@ -343,7 +318,7 @@ def network_definition(params):
         definition['IPAM'] = {
             'Driver': ipam.get('driver') or 'default',
             'Config': [ipam_config_entry(index, entry) for index, entry in enumerate(ipam.get('config') or [])],
-            'Options': string_map('ipam.options', ipam.get('options')),
+            'Options': string_values('ipam.options', ipam.get('options'), OptionError),
         }
     return definition
 
@@ -354,7 +329,7 @@ def ipam_config_entry(index, entry):
     for option, key in IPAM_CONFIG_KEYS:
         value = entry.get(option)
         if option == 'aux_addresses':
-            value = string_map('ipam.config[%d].aux_addresses' % index, value) or None
+            value = string_values('ipam.config[%d].aux_addresses' % index, value, OptionError) or None
         if value is not None:
             translated[key] = value
     return translated
@@ -362,7 +337,8 @@ def ipam_config_entry(index, entry):
 
 def desired_network(params):
     """Module options -> the body of POST /networks/create."""
-    body = network_create(params['name'], network_definition(params), string_map('labels', params.get('labels')))
+    body = network_create(params['name'], network_definition(params),
+                          string_values('labels', params.get('labels'), OptionError))
     if params.get('scope'):
         body['Scope'] = params['scope']
     if is_swarm_scoped(body) and any('AuxiliaryAddresses' in entry for entry in (body.get('IPAM') or {}).get('Config', [])):
@@ -411,19 +387,6 @@ def is_swarm_scoped(network):
     return network.get('Scope') == 'swarm' or (not network.get('Scope') and driver == DEFAULT_NETWORK_DRIVER)
 
 
-def services_using(services, network):
-    """Sorted names of the services (GET /services) attached to the network, by its ID or name."""
-    names = set()
-    wanted = set(value for value in (network.get('Id'), network.get('Name')) if value)
-    for service in services or []:
-        spec = service.get('Spec') or {}
-        attachments = list((spec.get('TaskTemplate') or {}).get('Networks') or [])
-        attachments.extend(spec.get('Networks') or [])  # the form older clients wrote
-        if any(attachment.get('Target') in wanted for attachment in attachments):
-            names.add(spec.get('Name') or service.get('ID'))
-    return sorted(names)
-
-
 def shown(value):
     return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
 
@@ -463,21 +426,8 @@ class SwarmNetwork(EngineTask):
     def __init__(self, module, client):
         super().__init__(module, client, {'changed': False, 'action': 'none', 'changes': [], 'services': [],
                                           'network': {}})
-        self._is_manager = None
 
     # ------------------------------------------------------------------ reading
-
-    def is_manager(self):
-        if self._is_manager is None:
-            info = self.call('get', '/info', 'reading the engine information (GET /info)') or {}
-            swarm = info.get('Swarm') or {}
-            self._is_manager = swarm.get('LocalNodeState') == 'active' and bool(swarm.get('ControlAvailable'))
-        return self._is_manager
-
-    def require_manager(self, why):
-        if not self.is_manager():
-            self.fail('%s needs a swarm manager, but the engine at %s is not one; run the task on a manager (for '
-                      'example delegate_to: a manager host)' % (why, self.params['docker_host']))
 
     def find(self, scope=None):
         name = self.params['name']
@@ -551,7 +501,7 @@ class SwarmNetwork(EngineTask):
         except OptionError as exc:
             self.fail(str(exc))
         if is_swarm_scoped(body):
-            self.require_manager('the swarm-scoped network %s' % body['Name'])
+            self.require_manager('managing the swarm-scoped network %s' % body['Name'])
         live = self.find(scope=body.get('Scope') or ('swarm' if is_swarm_scoped(body) else None))
 
         if live is None:
@@ -602,7 +552,7 @@ class SwarmNetwork(EngineTask):
 
 
 def main():
-    argument_spec = engine_argument_spec(
+    argument_spec = dict(
         name=dict(type='str', required=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         driver=dict(type='str', default=DEFAULT_NETWORK_DRIVER),
@@ -624,8 +574,7 @@ def main():
         scope=dict(type='str', choices=['swarm', 'local']),
         wait_timeout=dict(type='int', default=60),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_together=ENGINE_REQUIRED_TOGETHER)
+    module = engine_module(argument_spec, supports_check_mode=True)
     if module.params['wait_timeout'] < 0:
         module.fail_json(msg='wait_timeout must be 0 or more seconds, not %d' % module.params['wait_timeout'])
 

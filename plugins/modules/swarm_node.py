@@ -203,6 +203,23 @@ node:
       description: Node status as the managers see it (C(ready), C(down), C(unknown), C(disconnected)).
       type: str
       sample: ready
+    addr:
+      description: Address the node connects from.
+      type: str
+      sample: 172.30.0.12
+    engine_version:
+      description: Version of the node's engine.
+      type: str
+    leader:
+      description: Whether the node is the Raft leader.
+      type: bool
+    reachability:
+      description: Raft reachability of a manager (V(reachable), V(unreachable), V(unknown)); null for a worker.
+      type: str
+    manager_addr:
+      description: Address and port a manager listens on for the swarm; null for a worker.
+      type: str
+      sample: 172.30.0.11:2377
 changes:
   description: What was (or in check mode would be) changed, one line per change.
   returned: always
@@ -227,15 +244,11 @@ import copy
 import json
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
-    EngineError,
-    ENGINE_REQUIRED_TOGETHER,
-    EngineTask,
-    run_engine_task,
-    engine_argument_spec,
-)
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
+from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
+    EngineTask, engine_module, leader_missing, run_engine_task)
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import (
+    hostname, is_manager, node_state, node_summary, string_values)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import (
     managers_from_nodes,
     plan_manager_change,
@@ -246,20 +259,6 @@ POLL_SECONDS = 1.0
 
 class SpecError(ValueError):
     """A requested change cannot be expressed; the message names the option and the fix."""
-
-
-def _label_value(name, value):
-    if value is None:
-        return ''
-    if isinstance(value, bool):
-        raise SpecError('labels.%s is the boolean %s; node label values are strings: quote it (%s: "%s")'
-                        % (name, value, name, str(value).lower()))
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    raise SpecError('labels.%s must be a string, not %s; write the value as a quoted string'
-                    % (name, type(value).__name__))
 
 
 def spec_view(spec):
@@ -286,9 +285,7 @@ def plan_node_spec(current_spec, labels=None, labels_state='merge', labels_to_re
     labels_to_remove = list(labels_to_remove or [])
     wanted = None
     if labels is not None:
-        if not isinstance(labels, dict):
-            raise SpecError('labels must be a mapping of label name to value')
-        wanted = dict((str(name), _label_value(name, value)) for name, value in labels.items())
+        wanted = string_values('labels', labels, SpecError)
         both = sorted(set(wanted) & set(labels_to_remove))
         if both:
             raise SpecError('labels_to_remove: %s also set in labels; keep each label name in only one of '
@@ -331,64 +328,11 @@ def plan_node_spec(current_spec, labels=None, labels_state='merge', labels_to_re
     }
 
 
-def node_summary(node):
-    """The node as this module returns it."""
-    spec = node.get('Spec') or {}
-    return {
-        'id': node.get('ID'),
-        'hostname': (node.get('Description') or {}).get('Hostname'),
-        'role': spec.get('Role'),
-        'availability': spec.get('Availability'),
-        'labels': dict(spec.get('Labels') or {}),
-        'state': (node.get('Status') or {}).get('State'),
-    }
-
-
-def find_node(nodes, wanted):
-    """Find one node by ID or hostname.
-
-    Returns (node, None) when found, (None, None) when no node matches, and
-    (None, message) when the hostname is ambiguous.
-    """
-    for node in nodes:
-        if node.get('ID') == wanted:
-            return node, None
-    matches = [node for node in nodes if (node.get('Description') or {}).get('Hostname') == wanted]
-    if len(matches) == 1:
-        return matches[0], None
-    if not matches:
-        return None, None
-    live = [node for node in matches if (node.get('Status') or {}).get('State') != 'down']
-    if len(live) == 1:
-        return live[0], None
-    candidates = live or matches
-    described = ', '.join(
-        '%s (%s, %s)' % (node.get('ID'), (node.get('Spec') or {}).get('Role'), (node.get('Status') or {}).get('State'))
-        for node in candidates)
-    return None, ('node: hostname %s matches %d nodes that are %s: %s; set node to one of these IDs'
-                  % (wanted, len(candidates), 'not down' if live else 'all down', described))
-
-
 class SwarmNode(EngineTask):
     def __init__(self, module, client):
         super().__init__(module, client, {'changed': False, 'changes': [], 'node': {}})
 
     # ------------------------------------------------------------------ engine access
-
-    def local_swarm(self):
-        info = self.call('get', '/info', 'reading the engine information (GET /info)') or {}
-        swarm = info.get('Swarm') or {}
-        state = swarm.get('LocalNodeState') or 'inactive'
-        if state != 'active' or not swarm.get('ControlAvailable'):
-            why = 'is not in a swarm' if state == 'inactive' else (
-                'is a swarm worker' if state == 'active' else 'is in swarm state %s' % state)
-            self.fail('crane.swarm.swarm_node must run on a swarm manager, but the engine at %s %s; '
-                      'run the task on a manager (for example delegate_to: a manager host)'
-                      % (self.params['docker_host'], why))
-        return swarm
-
-    def nodes(self):
-        return self.call('get', '/nodes', 'listing the swarm nodes (GET /nodes)') or []
 
     def node(self, node_id):
         return self.call('get', '/nodes/%s' % node_id, 'reading node %s (GET /nodes/%s)' % (node_id, node_id))
@@ -411,13 +355,12 @@ class SwarmNode(EngineTask):
         while True:
             if role == 'worker' and node_id == local_node_id:
                 # This engine demoted itself: it can no longer list nodes, its /info tells.
-                info = self.call('get', '/info', 'reading the engine information (GET /info)') or {}
-                done = not (info.get('Swarm') or {}).get('ControlAvailable')
+                done = not is_manager(self.swarm_state())
             else:
                 try:
                     node = self.client.get('/nodes/%s' % node_id)
                 except EngineError as exc:
-                    if exc.status == 503 or 'leader' in str(exc):  # leadership is moving; ask again
+                    if leader_missing(exc):  # leadership is moving; ask again
                         node = None
                     else:
                         self.fail('reading node %s while waiting for its role failed: %s' % (node_id, exc))
@@ -465,8 +408,7 @@ class SwarmNode(EngineTask):
     # ------------------------------------------------------------------ quorum
 
     def check_quorum(self, nodes, change, node):
-        plan = plan_manager_change(managers_from_nodes(nodes), change, node['ID'],
-                                   node_name=(node.get('Description') or {}).get('Hostname'))
+        plan = plan_manager_change(managers_from_nodes(nodes), change, node['ID'], node_name=hostname(node))
         if plan['affects_managers']:
             self.result['quorum'] = plan['message']
         if not plan['ok']:
@@ -477,20 +419,13 @@ class SwarmNode(EngineTask):
 
     # ------------------------------------------------------------------ states
 
-    def target(self, nodes):
-        node, ambiguity = find_node(nodes, self.params['node'])
-        if ambiguity:
-            self.fail(ambiguity)
-        return node
-
     def present(self):
         params = self.params
-        local = self.local_swarm()
+        local = self.require_manager('crane.swarm.swarm_node')
         nodes = self.nodes()
-        node = self.target(nodes)
+        node = self.find_node(nodes, params['node'])
         if node is None:
-            known = ', '.join(sorted('%s (%s)' % ((n.get('Description') or {}).get('Hostname'), n.get('ID'))
-                                     for n in nodes))
+            known = ', '.join(sorted('%s (%s)' % (hostname(n), n.get('ID')) for n in nodes))
             self.fail('node: no node %s in this swarm; known nodes: %s; a host joins with crane.swarm.swarm'
                       % (params['node'], known))
         self.result['node'] = node_summary(node)
@@ -504,10 +439,10 @@ class SwarmNode(EngineTask):
         role_change = plan['before']['role'] != plan['after']['role']
         if role_change:
             promote = plan['after']['role'] == 'manager'
-            if promote and (node.get('Status') or {}).get('State') == 'down':
+            if promote and node_state(node) == 'down':
                 self.fail('role: node %s (%s) is down; a down node cannot take a seat among the managers and '
                           'would count against the quorum once it is back; start its engine first'
-                          % ((node.get('Description') or {}).get('Hostname'), node['ID']))
+                          % (hostname(node), node['ID']))
             self.check_quorum(nodes, 'promote' if promote else 'demote', node)
 
         self.result.update(changed=plan['changed'], changes=plan['changes'])
@@ -535,21 +470,21 @@ class SwarmNode(EngineTask):
 
     def absent(self):
         params = self.params
-        local = self.local_swarm()
+        local = self.require_manager('crane.swarm.swarm_node')
         nodes = self.nodes()
-        node = self.target(nodes)
+        node = self.find_node(nodes, params['node'])
         if node is None:
             return
-        name = (node.get('Description') or {}).get('Hostname') or node['ID']
-        state = (node.get('Status') or {}).get('State')
+        name = hostname(node) or node['ID']
+        state = node_state(node)
         self.result['node'] = node_summary(node)
         if node['ID'] == local.get('NodeID'):
             self.fail('node: %s is the node this task runs on; a manager cannot remove itself; make it leave with '
                       'crane.swarm.swarm (state=absent) on that host, or run this task on another manager' % name)
         if state != 'down' and not params['force']:
             stale = sorted(other['ID'] for other in nodes
-                           if other['ID'] != node['ID'] and (other.get('Status') or {}).get('State') == 'down'
-                           and (other.get('Description') or {}).get('Hostname') == params['node'])
+                           if other['ID'] != node['ID'] and node_state(other) == 'down'
+                           and hostname(other) == params['node'])
             hint = ('; to remove an old down entry of the same hostname, set node to its ID (%s)' % ', '.join(stale)
                     if stale else '')
             self.fail('node %s (%s) is %s, not down: removing a live node leaves its engine believing it is in the '
@@ -579,7 +514,7 @@ class SwarmNode(EngineTask):
 
 
 def main():
-    argument_spec = engine_argument_spec(
+    argument_spec = dict(
         node=dict(type='str', required=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         labels=dict(type='dict'),
@@ -591,8 +526,7 @@ def main():
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=120),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_together=ENGINE_REQUIRED_TOGETHER)
+    module = engine_module(argument_spec, supports_check_mode=True)
     if module.params['state'] == 'absent':
         extra = [name for name in ('labels', 'labels_to_remove', 'availability', 'role')
                  if module.params[name] is not None]

@@ -239,17 +239,16 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
-    ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
+from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
+    EngineTask, engine_module, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
     carry_swarm_state, earlier_update_failure, echoed_arguments, in_stack, note_exits, note_running,
-    registry_auth_header, rolls_out_tasks, same_image_pinned, service_verdict, services_using, settled_state,
+    registry_auth_header, rolls_out_tasks, same_image_pinned, service_verdict, settled_state,
     shortened, task_errors, task_state, wait_is_over, with_object_ids)
-from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes
+from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack, diff_for_display, service_changes
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
 
@@ -332,7 +331,7 @@ class StackDeployment(EngineTask):
                 continue
             immutable = network_changes(network, body)
             if immutable:
-                users = services_using(self.services, network['Id'], name)
+                users = services_using(self.services, network)
                 self.fail('network %s differs in %s, which a Docker network cannot change; services using it: %s. '
                           'Remove the stack (state=absent) or those services, then deploy again.'
                           % (name, ', '.join('%s (%r -> %r)' % change for change in immutable),
@@ -761,11 +760,8 @@ class StackDeployment(EngineTask):
             self.fail('network %s was removed but still exists after %d s' % (network['Name'], self.params['wait_timeout']))
 
     def run(self):
-        try:
-            self.result.update(self.present() if self.params['state'] == 'present' else self.absent())
-        except EngineError as exc:
-            # The result holds what was done before the engine refused.
-            self.fail('Docker Engine API error: %s' % exc)
+        # An engine error fails the run with what was done before the engine refused (run_engine_task).
+        self.result.update(self.present() if self.params['state'] == 'present' else self.absent())
         self.sort_lists()
         if self.module._diff:
             self.result['diff'] = diff_for_display(self.changes_by_service)
@@ -821,8 +817,8 @@ def mask_contents(module, bundle):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=engine_argument_spec(
+    module = engine_module(
+        dict(
             name=dict(type='str', required=True),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             src=dict(type='path'),
@@ -835,7 +831,6 @@ def main():
             wait_timeout=dict(type='int', default=300),
         ),
         supports_check_mode=True,
-        required_together=ENGINE_REQUIRED_TOGETHER,
         mutually_exclusive=[('src', 'definition')],
     )
     never_echo_contents(module)

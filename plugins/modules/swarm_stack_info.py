@@ -108,10 +108,8 @@ services:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
-    ENGINE_REQUIRED_TOGETHER, EngineError, client_from_module, engine_argument_spec)
+from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
+    EngineTask, engine_module, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import (
     STACK_NAMESPACE_LABEL, demultiplex_logs, merge_slot_logs, service_summary, slots_of_service)
 
@@ -136,31 +134,37 @@ def slot_logs(client, slot, limit):
     return merge_slot_logs(lines_by_task, limit)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=engine_argument_spec(
-            name=dict(type='str', required=True),
-            logs=dict(type='bool', default=False),
-            log_lines=dict(type='int', default=100),
-        ),
-        supports_check_mode=True,
-        required_together=ENGINE_REQUIRED_TOGETHER,
-    )
-    client = client_from_module(module)
-    try:
-        services, tasks, hostnames = read_stack(client, module.params['name'])
+class StackInfo(EngineTask):
+    def __init__(self, module, client):
+        super().__init__(module, client, {})
+
+    def engine_failure(self, error):
+        return 'reading stack %s failed: %s (run this against a manager)' % (self.params['name'], error)
+
+    def run(self):
+        services, tasks, hostnames = read_stack(self.client, self.params['name'])
         summaries = []
         for service in sorted(services, key=lambda s: s['Spec']['Name']):
             own_tasks = [task for task in tasks if task['ServiceID'] == service['ID']]
             summary = service_summary(service, own_tasks)
             summary['slots'] = slots_of_service(service, own_tasks, hostnames)
-            if module.params['logs']:
+            if self.params['logs']:
                 for slot in summary['slots']:
-                    slot['logs'] = slot_logs(client, slot, module.params['log_lines'])
+                    slot['logs'] = slot_logs(self.client, slot, self.params['log_lines'])
             summaries.append(summary)
-    except EngineError as exc:
-        module.fail_json(msg='reading stack %s failed: %s (run this against a manager)' % (module.params['name'], exc))
-    module.exit_json(changed=False, exists=bool(summaries), services=summaries)
+        return dict(changed=False, exists=bool(summaries), services=summaries)
+
+
+def main():
+    module = engine_module(
+        dict(
+            name=dict(type='str', required=True),
+            logs=dict(type='bool', default=False),
+            log_lines=dict(type='int', default=100),
+        ),
+        supports_check_mode=True,
+    )
+    run_engine_task(module, StackInfo)
 
 
 if __name__ == '__main__':

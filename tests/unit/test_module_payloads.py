@@ -4,7 +4,8 @@
 
 ansible-core parses every module_utils file a module reaches to build its
 payload, on every run, and the host compiles each one again. So a module
-carries its own domain and the engine client, nothing else: the bundle checks
+carries its own domain and the module base (the engine client and the swarm
+helpers every engine-using module needs), nothing else: the bundle checks
 and schema are controller code (plugin_utils, run by the action plugin), and
 swarm_network does not carry the stack translation.
 """
@@ -19,7 +20,8 @@ import pytest
 from unit_paths import REPO
 
 OURS = 'ansible_collections.crane.swarm.plugins.'
-ENGINE = {'engine.client'}
+# The module base: the engine client, the AnsibleModule and error style around it, the swarm helpers.
+ENGINE = {'engine.client', 'engine.module_base', 'swarm.nodes'}
 
 # module -> every module_utils file its payload holds (names relative to plugins/module_utils).
 EXPECTED = {

@@ -18,11 +18,7 @@ import json
 import select
 import socket
 import threading
-import time
-import traceback
 from urllib.parse import quote, urlencode
-
-from ansible.module_utils.basic import missing_required_lib
 
 
 def import_docker_sdk():
@@ -217,9 +213,7 @@ class EngineClient(EngineCalls):
         except self.sdk.errors.APIError as exc:
             status = exc.response.status_code if exc.response is not None else None
             raise EngineError(_api_error_text(exc), status=status)
-        except self.sdk.errors.DockerException as exc:
-            raise EngineError('%s %s failed: %s' % (method, path, exc))
-        except Exception as exc:  # transport errors (socket, TLS, timeouts) carry no API status
+        except Exception as exc:  # the SDK's own and transport errors (socket, TLS, timeouts) carry no API status
             raise EngineError('%s %s failed: %s' % (method, path, exc))
         if raw:
             return response.content
@@ -236,7 +230,8 @@ def _api_error_text(exc):
     return str(exc)
 
 
-def _sdk_version(docker):
+def sdk_version(docker):
+    """The docker SDK's version as a tuple of three numbers."""
     parts = []
     for piece in docker.__version__.split('.')[:3]:
         digits = ''.join(ch for ch in piece if ch.isdigit())
@@ -248,86 +243,3 @@ def uses_local_socket(params):
     """Whether the connection options name a plain local socket, which needs no docker SDK."""
     return ((params.get('docker_host') or DEFAULT_DOCKER_HOST).startswith('unix://')
             and not (params.get('tls') or params.get('validate_certs') or params.get('client_cert')))
-
-
-def client_from_module(module):
-    """Build the client from the module's connection options, or fail the module."""
-    params = module.params
-    if uses_local_socket(params):
-        try:
-            return UnixSocketClient(params['docker_host'], timeout=params['timeout'],
-                                    api_version=params['api_version'])
-        except EngineError as exc:
-            module.fail_json(msg='%s (option docker_host)' % exc)
-    try:
-        docker = import_docker_sdk()
-    except ImportError:
-        module.fail_json(msg=missing_required_lib('docker (the docker SDK for Python, e.g. python3-docker), needed for '
-                                                  'docker_host %s' % params['docker_host']),
-                         exception=traceback.format_exc())
-    if _sdk_version(docker) < MIN_DOCKER_SDK:
-        module.fail_json(msg='docker SDK %s is too old: crane.swarm needs %s or newer (pip install "docker>=5.0.3" '
-                             'or the distribution package python3-docker)'
-                             % (docker.__version__, '.'.join(str(n) for n in MIN_DOCKER_SDK)))
-    try:
-        return EngineClient(**dict((name, params[name]) for name in ENGINE_ARGUMENT_SPEC))
-    except EngineError as exc:
-        module.fail_json(msg='%s (option docker_host)' % exc)
-
-
-class EngineTask:
-    """The work of one module run: the module, its one client, the result so far.
-
-    run() calls the method named by the module's `state` (present, absent, ...)
-    and returns the result. Every failure carries what the result already holds
-    (what was changed before the failure, for example).
-    """
-
-    def __init__(self, module, client, result):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.result = result
-
-    def fail(self, msg, **extra):
-        values = dict(self.result)
-        values.update(extra)
-        values['msg'] = msg
-        self.module.fail_json(**values)
-
-    def call(self, method, path, what, **kwargs):
-        """One API call; an engine error fails the module with `what` was being done."""
-        try:
-            return getattr(self.client, method)(path, **kwargs)
-        except EngineError as exc:
-            self.fail('%s failed: %s' % (what, exc))
-
-    def run(self):
-        getattr(self, self.params['state'])()
-        return self.result
-
-    def wait_until_gone(self, path, deadline, poll=0.5):
-        """Poll GET `path` until the engine answers 404 (True) or time.monotonic() passes `deadline` (False).
-
-        A removed object can linger on a manager for seconds while nodes release it.
-        """
-        while True:
-            try:
-                self.client.get(path)
-            except EngineError as exc:
-                if exc.status == 404:
-                    return True
-                self.fail('reading %s while waiting for its removal failed: %s' % (path, exc))
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(poll)
-
-
-def run_engine_task(module, task_class):
-    """Build the client, run the task, and exit the module with its result."""
-    client = client_from_module(module)
-    try:
-        result = task_class(module, client).run()
-    except EngineError as exc:
-        module.fail_json(msg='Docker Engine API error: %s' % exc)
-    module.exit_json(**result)

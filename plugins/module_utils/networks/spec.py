@@ -5,6 +5,7 @@
 
     network_create(full_name, definition, labels) -> the body of POST /networks/create
     network_changes(live_network, desired_create) -> [(field, before, after)]
+    services_using(services, network) -> sorted names of the services attached to it
 
 Used by swarm_network for standalone networks and by the stack translation for
 a stack's networks; the definition has the bundle's form (Driver, DriverOpts,
@@ -80,3 +81,19 @@ def _ipam_fields(live, desired):
         seen = [dict((key, entry.get(key)) for key in asked) for asked, entry in zip(wanted, live_config)]
         seen.extend(live_config[len(wanted):])
         yield 'IPAM.Config', seen, [dict(entry) for entry in wanted]
+
+
+def services_using(services, network):
+    """Sorted names of the services (GET /services) attached to a network (GET /networks), by its ID or name.
+
+    The engine stores IDs; clients may store names, and older clients wrote Spec.Networks.
+    """
+    names = set()
+    wanted = set(value for value in (network.get('Id'), network.get('Name')) if value)
+    for service in services or []:
+        spec = service.get('Spec') or {}
+        attachments = list((spec.get('TaskTemplate') or {}).get('Networks') or [])
+        attachments.extend(spec.get('Networks') or [])
+        if any(attachment.get('Target') in wanted for attachment in attachments):
+            names.add(spec.get('Name') or service.get('ID'))
+    return sorted(names)

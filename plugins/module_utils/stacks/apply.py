@@ -93,16 +93,6 @@ def carry_swarm_state(live_service, desired_spec):
     return spec
 
 
-def services_using(services, network_id, network_name):
-    """Names of the services attached to a network (the engine stores IDs, clients may store names)."""
-    users = []
-    for service in services:
-        attachments = service['Spec'].get('TaskTemplate', {}).get('Networks') or service['Spec'].get('Networks') or []
-        if any(attachment.get('Target') in (network_id, network_name) for attachment in attachments):
-            users.append(service['Spec']['Name'])
-    return sorted(users)
-
-
 def rolls_out_tasks(changes):
     """Whether an update with these [(path, before, after)] changes replaces the service's tasks.
 

@@ -16,6 +16,8 @@ majority of the managers that remain.
 
 from __future__ import annotations
 
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import managers
+
 CHANGES = ('promote', 'demote', 'remove', 'leave')
 
 _DOING = {
@@ -37,25 +39,15 @@ def fault_tolerance(manager_count):
 
 
 def managers_from_nodes(nodes):
-    """Summarise the managers among Engine API Node objects (GET /nodes).
+    """The managers among Engine API Node objects (GET /nodes), as the quorum arithmetic counts them.
 
-    A node counts as a manager when it carries ManagerStatus, i.e. it is a
-    member of the Raft cluster; Spec.Role alone is only the desired role.
-    Returns a list of dicts: id, hostname, reachable (bool), leader (bool), addr.
+    The managers of nodes.managers() (the members of the Raft cluster), each as a dict:
+    id, hostname, reachable (bool), leader (bool), addr.
     """
-    managers = []
-    for node in nodes or []:
-        status = node.get('ManagerStatus')
-        if not status:
-            continue
-        managers.append({
-            'id': node.get('ID'),
-            'hostname': (node.get('Description') or {}).get('Hostname'),
-            'reachable': status.get('Reachability') == 'reachable',
-            'leader': bool(status.get('Leader')),
-            'addr': status.get('Addr'),
-        })
-    return managers
+    return [{'id': manager['id'], 'hostname': manager['hostname'],
+             'reachable': manager['reachability'] == 'reachable', 'leader': manager['leader'],
+             'addr': manager['addr']}
+            for manager in managers(nodes)]
 
 
 def _label(manager_or_id):

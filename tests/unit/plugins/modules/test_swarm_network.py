@@ -130,24 +130,6 @@ def test_leaving_out_encryption_and_labels_is_a_difference():
 
 # ---- users, names, summaries
 
-def service(name, *targets, old_style=False):
-    attachments = [{'Target': target} for target in targets]
-    spec = {'Name': name, 'TaskTemplate': {}}
-    if old_style:
-        spec['Networks'] = attachments
-    else:
-        spec['TaskTemplate']['Networks'] = attachments
-    return {'ID': 'id-' + name, 'Spec': spec}
-
-
-def test_services_using_by_id_name_and_old_form():
-    network = {'Id': 'n1', 'Name': 'backend'}
-    services = [service('web', 'n1'), service('api', 'other', 'backend'), service('old', 'n1', old_style=True),
-                service('alone'), service('elsewhere', 'n2'), {'ID': 'x', 'Spec': {'Name': 'bare'}}]
-    assert mod.services_using(services, network) == ['api', 'old', 'web']
-    assert mod.services_using([], network) == []
-
-
 def test_refusal_names_services_fields_and_the_fix():
     text = mod.refusal('backend', ['user1', 'user2'], [('IPAM.Config', [{'Subnet': 'a'}], [{'Subnet': 'b'}])])
     assert 'user1, user2' in text and '2 services use it' in text

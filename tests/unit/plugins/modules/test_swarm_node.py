@@ -11,8 +11,6 @@ import pytest
 
 from ansible_collections.crane.swarm.plugins.modules.swarm_node import (
     SpecError,
-    find_node,
-    node_summary,
     plan_node_spec,
 )
 
@@ -151,44 +149,3 @@ def test_spec_without_labels_from_the_engine():
 def test_unknown_labels_state_is_refused():
     with pytest.raises(SpecError):
         plan(labels={'a': 'b'}, labels_state='union')
-
-
-# ----------------------------------------------------------------------------- finding the node
-
-def api_node(node_id, hostname, state='ready', role='worker'):
-    return {'ID': node_id, 'Version': {'Index': 3},
-            'Spec': {'Role': role, 'Availability': 'active', 'Labels': {'k': 'v'}},
-            'Description': {'Hostname': hostname}, 'Status': {'State': state, 'Addr': '10.0.0.9'}}
-
-
-def test_find_node_by_id_and_hostname():
-    nodes = [api_node('aaa', 'node1'), api_node('bbb', 'node2')]
-    assert find_node(nodes, 'bbb') == (nodes[1], None)
-    assert find_node(nodes, 'node1') == (nodes[0], None)
-    assert find_node(nodes, 'node9') == (None, None)
-
-
-def test_find_node_prefers_the_live_duplicate():
-    nodes = [api_node('old', 'node2', state='down'), api_node('new', 'node2')]
-    node, problem = find_node(nodes, 'node2')
-    assert problem is None
-    assert node['ID'] == 'new'
-
-
-def test_find_node_ambiguous_names_the_ids():
-    nodes = [api_node('one', 'node2'), api_node('two', 'node2'), api_node('old', 'node2', state='down')]
-    node, problem = find_node(nodes, 'node2')
-    assert node is None
-    assert 'one (worker, ready)' in problem and 'two (worker, ready)' in problem
-    assert 'old' not in problem
-    assert 'set node to one of these IDs' in problem
-    nodes = [api_node('x1', 'node3', state='down'), api_node('x2', 'node3', state='down')]
-    node, problem = find_node(nodes, 'node3')
-    assert node is None
-    assert 'all down' in problem and 'x1' in problem and 'x2' in problem
-
-
-def test_node_summary():
-    assert node_summary(api_node('aaa', 'node1')) == {
-        'id': 'aaa', 'hostname': 'node1', 'role': 'worker', 'availability': 'active',
-        'labels': {'k': 'v'}, 'state': 'ready'}

@@ -1,6 +1,6 @@
 # Copyright: crane.swarm developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""network_create and network_changes: a network's create body and how a live one differs from it."""
+"""network_create, network_changes and services_using: a network's create body, how a live one differs, its users."""
 
 from __future__ import annotations
 
@@ -50,3 +50,22 @@ def test_a_local_network_is_not_held_to_swarm_scope():
     assert spec.network_changes(live, desired) == []
     assert spec.network_changes(dict(live, Scope='local'), network_body())[:2] == [
         ('Driver', 'bridge', 'overlay'), ('Scope', 'local', 'swarm')]
+
+
+def service(name, *targets, old_style=False):
+    attachments = [{'Target': target} for target in targets]
+    service_spec = {'Name': name, 'TaskTemplate': {}}
+    if old_style:
+        service_spec['Networks'] = attachments
+    else:
+        service_spec['TaskTemplate']['Networks'] = attachments
+    return {'ID': 'id-' + name, 'Spec': service_spec}
+
+
+def test_services_using_by_id_name_and_old_form():
+    """The one rule of swarm_network and the stack translation: TaskTemplate.Networks and the older Spec.Networks."""
+    network = {'Id': 'n1', 'Name': 'backend'}
+    services = [service('web', 'n1'), service('api', 'other', 'backend'), service('old', 'n1', old_style=True),
+                service('alone'), service('elsewhere', 'n2'), {'ID': 'x', 'Spec': {'Name': 'bare'}}]
+    assert spec.services_using(services, network) == ['api', 'old', 'web']
+    assert spec.services_using([], network) == []

@@ -47,13 +47,6 @@ def test_update_keeps_swarm_assigned_ports_and_force_update_counter():
     assert 'PublishedPort' not in desired['EndpointSpec']['Ports'][0]
 
 
-def test_services_using_a_network_by_id_or_name():
-    services = [{'Spec': {'Name': 'a', 'TaskTemplate': {'Networks': [{'Target': 'nid'}]}}},
-                {'Spec': {'Name': 'b', 'TaskTemplate': {'Networks': [{'Target': 'net'}]}}},
-                {'Spec': {'Name': 'c', 'TaskTemplate': {}}}]
-    assert stack_apply.services_using(services, 'nid', 'net') == ['a', 'b']
-
-
 def test_which_changes_roll_out_tasks():
     assert stack_apply.rolls_out_tasks([('TaskTemplate.ContainerSpec.Image', 'a', 'b')])
     assert stack_apply.rolls_out_tasks([('EndpointSpec.Ports', None, [80])])
