@@ -321,7 +321,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.crane.swarm.plugins.module_utils.clock.check import check_clock, module_run_command
+from ansible_collections.crane.swarm.plugins.module_utils.clock.check import (
+    DEFAULT_MAX_OFFSET, check_clock, module_run_command)
 from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
     ENGINE_REQUIRED_TOGETHER, EngineError, EngineTask, engine_argument_spec, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import (
@@ -377,7 +378,7 @@ MODULE_OPTIONS = dict(
     rotate_manager_token=dict(type='bool', default=False, no_log=False),
     rotate_unlock_key=dict(type='bool', default=False, no_log=False),
     clock_servers=dict(type='list', elements='str'),
-    max_clock_offset=dict(type='float', default=1.0),
+    max_clock_offset=dict(type='float', default=DEFAULT_MAX_OFFSET),
     join_timeout=dict(type='int', default=60),
     force=dict(type='bool', default=False),
 )
