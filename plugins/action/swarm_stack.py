@@ -4,10 +4,14 @@
 """Controller half of crane.swarm.swarm_stack: read, validate, and hand over the bundle.
 
 The bundle file, and the secret and config files it names, live on the
-controller. They are read here, the bundle is checked here against the
-bundle schema and for meaning (plugin_utils/bundle/check.py), and the module on the
-manager receives plain data. Nothing reaches the manager when the bundle has a
-problem: every problem is reported with its JSON path.
+controller. They are read here, and the bundle is checked here, once: against
+the bundle schema, for meaning, and for the Docker names the stack gives its
+objects (plugin_utils/bundle/check.py). The options src and definition are
+checked by their argument spec (module_utils/stacks/options.py) and used here
+only; the module on the manager receives the checked bundle and the file
+contents in private options, and checks none of it again. Nothing reaches the
+manager when the bundle has a problem: every problem is reported with its JSON
+path.
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ import json
 import os
 
 from ansible.errors import AnsibleActionFail, AnsibleFileNotFound
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import echoed_arguments
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
+    BUNDLE_JSON, CONFIG_DATA, CONTROLLER_OPTIONS, CONTROLLER_RULES, SECRET_DATA, STACK_OPTIONS)
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.reader import load_bundle_text, read_bundle_file
 
 
@@ -33,21 +40,27 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        bundle = None
-        if args.get('state', 'present') == 'present':
+        try:
+            options = controller_options(self._task.args)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, changed=False, msg=to_text(exc))
+            return result
+        # The module receives the user's other options as given, never src or definition, and private
+        # options only from here.
+        args = dict((key, value) for key, value in self._task.args.items()
+                    if key not in ('src', 'definition') and not key.startswith('_'))
+        if options['state'] == 'present':
             try:
-                bundle, source, base_dir = self._read_bundle(args.pop('src', None), args.get('definition'))
-                problems = check_bundle(bundle, args.get('name'))
+                bundle, source, base_dir = self._read_bundle(options['src'], options['definition'])
+                problems = check_bundle(bundle, options['name'])
                 if problems:
                     result.update(failed=True, changed=False, problems=[str(problem) for problem in problems],
                                   msg='bundle %s has %d problem(s), nothing was deployed:\n%s' % (
                                       source, len(problems), '\n'.join(str(problem) for problem in problems)))
                     return result
-                # As JSON text: the module would deep-copy a mapping of hundreds of services.
-                args['definition'] = json.dumps(bundle)
-                args['secret_data'] = self._file_contents(bundle.get('Secrets'), base_dir, 'Secrets')
-                args['config_data'] = self._file_contents(bundle.get('Configs'), base_dir, 'Configs')
+                args[BUNDLE_JSON] = json.dumps(bundle)
+                args[SECRET_DATA] = self._file_contents(bundle.get('Secrets'), base_dir, 'Secrets')
+                args[CONFIG_DATA] = self._file_contents(bundle.get('Configs'), base_dir, 'Configs')
             except (AnsibleActionFail, ValueError) as exc:
                 result.update(failed=True, changed=False, msg=to_text(exc))
                 return result
@@ -62,17 +75,14 @@ class ActionModule(ActionBase):
             gc.enable()
         module_args = (result.get('invocation') or {}).get('module_args')
         if isinstance(module_args, dict):
-            # Defence in depth: whatever the module echoed, no bundle and no file contents are shown.
-            sent = dict((key, args[key]) for key in ('secret_data', 'config_data') if key in args)
-            if bundle is not None:
-                sent['definition'] = bundle
-            result['invocation']['module_args'] = echoed_arguments(dict(module_args, **sent))
+            result['invocation']['module_args'] = shown_arguments(module_args, self._task.args)
         return result
 
     def _read_bundle(self, src, definition):
-        """(bundle, where it came from, the folder its File entries are relative to)."""
-        if bool(src) == (definition is not None):
-            raise AnsibleActionFail('give exactly one of src (a bundle file on the controller) and definition')
+        """(bundle, where it came from, the folder its File entries are relative to).
+
+        Exactly one of `src` and `definition` is given: the argument spec saw to it.
+        """
         if definition is not None:
             bundle = definition if isinstance(definition, dict) else load_bundle_text(to_text(definition), 'definition')
             return bundle, 'definition', self._loader.get_basedir()
@@ -109,3 +119,29 @@ class ActionModule(ActionBase):
                                         % (where, path, limit + 1, kind, limit))
             contents[name] = base64.b64encode(data).decode('ascii')
         return contents
+
+
+def controller_options(task_args):
+    """The options read on the controller (options.CONTROLLER_OPTIONS), checked by their argument spec.
+
+    Raises AnsibleActionFail with the argument spec's messages.
+    """
+    validator = ArgumentSpecValidator(dict((name, STACK_OPTIONS[name]) for name in CONTROLLER_OPTIONS),
+                                      **CONTROLLER_RULES)
+    checked = validator.validate(dict((name, task_args[name]) for name in CONTROLLER_OPTIONS
+                                      if task_args.get(name) is not None))
+    if checked.error_messages:
+        raise AnsibleActionFail('; '.join(checked.error_messages))
+    return checked.validated_parameters
+
+
+def shown_arguments(module_args, task_args):
+    """The task's arguments as its result shows them: what the user gave, the bundle and file contents summed up.
+
+    The private options the module received are left out; src and definition, which
+    the module never received, are shown as the user gave them (definition summed up).
+    Defence in depth: whatever the module echoed, no bundle and no file contents are shown.
+    """
+    shown = dict((key, value) for key, value in module_args.items() if not key.startswith('_'))
+    shown.update((key, task_args.get(key)) for key in ('src', 'definition'))
+    return echoed_arguments(shown)

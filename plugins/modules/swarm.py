@@ -319,7 +319,8 @@ ansible_facts:
 import os
 import time
 
-from ansible_collections.crane.swarm.plugins.module_utils.clock.check import check_clock, module_run_command
+from ansible_collections.crane.swarm.plugins.module_utils.clock.check import (
+    DEFAULT_MAX_OFFSET, check_clock, module_run_command)
 from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
     EngineTask, engine_module, run_engine_task)
@@ -377,7 +378,7 @@ MODULE_OPTIONS = dict(
     rotate_manager_token=dict(type='bool', default=False, no_log=False),
     rotate_unlock_key=dict(type='bool', default=False, no_log=False),
     clock_servers=dict(type='list', elements='str'),
-    max_clock_offset=dict(type='float', default=1.0),
+    max_clock_offset=dict(type='float', default=DEFAULT_MAX_OFFSET),
     join_timeout=dict(type='int', default=60),
     force=dict(type='bool', default=False),
 )

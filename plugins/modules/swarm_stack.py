@@ -15,8 +15,11 @@ description:
     Bundle. A plain Docker 1.12 C(.dab) file deploys unchanged and with its meaning; the extended keys
     express every C(docker service create) option. The bundle format is published as a JSON Schema
     (C(schemas/crane-bundle.schema.json) in the collection).
-  - The action plugin reads O(src) on the controller, validates the bundle there (every problem is
-    reported with its JSON path before anything is deployed) and reads secret and config files.
+  - The action plugin reads the bundle (O(src) or O(definition)) on the controller and validates it there,
+    once, the Docker names it gives the stack's objects included (every problem is reported with its JSON
+    path before anything is deployed); it also reads the secret and config files. The module on the manager
+    receives the checked bundle and checks nothing of it again, so it runs only through the action plugin
+    (by the name C(crane.swarm.swarm_stack)).
   - Creates or updates exactly the objects that differ, field by field against the live specs;
     unchanged services get no update call and no task restarts. Services are created and updated eight
     at a time over a local C(unix://) socket (one at a time through the docker SDK), which about halves
@@ -60,20 +63,14 @@ options:
     description:
       - Path of the bundle file (JSON or YAML) on the controller, relative to the playbook's C(files)
         directory or absolute. Exactly one of O(src) and O(definition) with O(state=present).
+      - The action plugin reads it, with the secret and config files it names, on the controller; the
+        module on the manager receives the checked bundle, never the path.
     type: path
   definition:
-    description: The bundle itself, as a mapping (or JSON/YAML text).
+    description:
+      - The bundle itself, as a mapping or as JSON or YAML text.
+      - Read and checked by the action plugin on the controller, like O(src).
     type: raw
-  secret_data:
-    description:
-      - Base64 contents of the bundle's secrets read from their C(File) on the controller. Filled in by
-        the action plugin; not meant to be set by hand. Never logged.
-    type: dict
-  config_data:
-    description:
-      - Base64 contents of the bundle's configs read from their C(File) on the controller. Filled in by
-        the action plugin; not meant to be set by hand.
-    type: dict
   prune:
     description: Remove services of the stack that the bundle no longer has.
     type: bool
@@ -234,6 +231,7 @@ previous_update_failures:
 """
 
 import base64
+import functools
 import json
 import os
 import time
@@ -249,6 +247,8 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     registry_auth_header, rolls_out_tasks, same_image_pinned, service_verdict, settled_state,
     shortened, task_errors, task_state, wait_is_over, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
+    BUNDLE_JSON, CONFIG_DATA, PRIVATE_OPTIONS, SECRET_DATA, STACK_OPTIONS)
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack, diff_for_display, service_changes
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
 
@@ -268,12 +268,13 @@ class StackDeployment(EngineTask):
     read back from the engine.
     """
 
-    def __init__(self, module, client):
+    def __init__(self, module, client, bundle=None):
         super().__init__(module, client, dict(
             changed=False, services=dict(created=[], updated={}, removed=[], unchanged=[]),
             networks=dict(created=[], removed=[]), secrets=dict(created=[], removed=[]),
             configs=dict(created=[], removed=[])))
         self.stack = module.params['name']
+        self.bundle = bundle  # checked on the controller (options.BUNDLE_JSON); None with state=absent
         self.check_mode = module.check_mode
         self.changes_by_service = {}
         self.rollouts_started = {}  # service name -> monotonic time of the update that replaces its tasks
@@ -690,8 +691,7 @@ class StackDeployment(EngineTask):
 
     def present(self):
         try:
-            desired = desired_stack(self.stack, self.params['definition'], self.params['secret_data'],
-                                    self.params['config_data'])
+            desired = desired_stack(self.stack, self.bundle, self.params[SECRET_DATA], self.params[CONFIG_DATA])
         except ValueError as exc:
             self.fail(str(exc))
         self.read_live()
@@ -768,19 +768,16 @@ class StackDeployment(EngineTask):
         return self.result
 
 
-def bundle_mapping(module):
-    """The checked bundle as a mapping. The action plugin sends it as JSON text: AnsibleModule
-    deep-copies every option's value, which for 200 services costs more than parsing the text."""
-    definition = module.params['definition']
-    if isinstance(definition, str):
-        try:
-            definition = json.loads(definition)
-        except ValueError as exc:
-            module.fail_json(msg='definition: not the JSON text the action plugin sends (%s); '
-                                 'call the module as crane.swarm.swarm_stack' % exc)
-    if not isinstance(definition, dict):
-        module.fail_json(msg='definition must be the bundle as a mapping (state=present needs src or definition)')
-    return definition
+def checked_bundle(module):
+    """The bundle the action plugin read and checked on the controller: nothing here checks it again.
+
+    Without the private option that carries it, the module ran without its action plugin.
+    """
+    if module.params[BUNDLE_JSON] is None:
+        module.fail_json(msg='crane.swarm.swarm_stack ran without its action plugin: the private option %s, the '
+                             'bundle read and checked on the controller, is missing. src and definition are read by '
+                             'the action plugin; call the module by the name crane.swarm.swarm_stack.' % BUNDLE_JSON)
+    return json.loads(module.params[BUNDLE_JSON])
 
 
 def never_echo_contents(module):
@@ -805,7 +802,7 @@ def mask_contents(module, bundle):
         for definition in (bundle.get(section) or {}).values():
             if isinstance(definition, dict) and isinstance(definition.get('Content'), str):
                 contents.add(definition['Content'])
-    for key in ('secret_data', 'config_data'):
+    for key in (SECRET_DATA, CONFIG_DATA):
         for encoded in (module.params.get(key) or {}).values():
             contents.add(encoded)
             try:
@@ -818,29 +815,15 @@ def mask_contents(module, bundle):
 
 def main():
     module = engine_module(
-        dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            src=dict(type='path'),
-            definition=dict(type='raw'),
-            secret_data=dict(type='dict', no_log=True),
-            config_data=dict(type='dict'),
-            prune=dict(type='bool', default=False),
-            resolve_image=dict(type='str', default='never', choices=['always', 'changed', 'never']),
-            wait=dict(type='bool', default=True),
-            wait_timeout=dict(type='int', default=300),
-        ),
+        dict(STACK_OPTIONS, **PRIVATE_OPTIONS),
         supports_check_mode=True,
-        mutually_exclusive=[('src', 'definition')],
     )
     never_echo_contents(module)
+    bundle = None
     if module.params['state'] == 'present':
-        if module.params['src']:
-            module.fail_json(msg='src is read on the controller by the action plugin crane.swarm.swarm_stack; '
-                                 'call the module by that name (not through a renamed copy), or pass definition')
-        module.params['definition'] = bundle_mapping(module)
-        mask_contents(module, module.params['definition'])
-    run_engine_task(module, StackDeployment)
+        bundle = checked_bundle(module)
+        mask_contents(module, bundle)
+    run_engine_task(module, functools.partial(StackDeployment, bundle=bundle))
 
 
 if __name__ == '__main__':

@@ -51,8 +51,8 @@ def load_options(role_dir):
         spec = yaml.safe_load(spec_file)
     try:
         return spec['argument_specs']['main'].get('options') or {}
-    except (KeyError, TypeError, AttributeError):
-        raise RoleDocsError('%s: no argument_specs.main' % role_dir)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise RoleDocsError('%s: no argument_specs.main' % role_dir) from exc
 
 
 def markup(text):

@@ -14,6 +14,8 @@ import math
 from ansible_collections.crane.swarm.plugins.module_utils.clock import sntp
 from ansible_collections.crane.swarm.plugins.module_utils.clock import timesync
 
+# The default of max_offset (clock_check) and max_clock_offset (swarm): both argument specs use this constant,
+# and their documentation states the number (validate-modules holds the two equal).
 # Why 1 second (also explained in the clock_check documentation):
 # - a host kept by any NTP daemon sits within milliseconds of its servers, and an
 #   SNTP measurement errs by at most half the round-trip delay (well under 0.1 s
@@ -36,10 +38,12 @@ FIX_HINT = ("Synchronise this host's clock before it joins the swarm: run a time
             "the clock once (`chronyc makestep`, or restart systemd-timesyncd).")
 
 
-def validate_arguments(servers, max_offset, timeout, samples):
-    """Raise ValueError with a message naming the bad argument."""
-    if not isinstance(servers, (list, tuple)):
-        raise ValueError('servers must be a list of NTP server names')
+def validate_arguments(max_offset, timeout, samples):
+    """Raise ValueError with a message naming the argument whose value is out of range.
+
+    Types are the argument spec's business (both modules declare these as float,
+    float and int): only what a type cannot say is checked here.
+    """
     # isfinite: a NaN limit would make every comparison false and pass any offset.
     if not math.isfinite(max_offset) or max_offset <= 0:
         raise ValueError('max_offset must be a number of seconds greater than 0, got %r' % (max_offset,))
@@ -98,7 +102,7 @@ def check_clock(servers, max_offset=DEFAULT_MAX_OFFSET, require_sync=False, time
     best server, None without one), server_results, sync and max_offset.
     Raises ValueError for invalid arguments.
     """
-    validate_arguments(servers, max_offset, timeout, samples)
+    validate_arguments(max_offset, timeout, samples)
     if run_command is None:
         run_command = timesync.subprocess_run_command
 

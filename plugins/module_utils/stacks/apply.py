@@ -15,7 +15,9 @@ import json
 import re
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import BUNDLE_JSON, CONFIG_DATA, SECRET_DATA
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import mode_kind, replicas
 
 DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/'
 FAILED_UPDATE_STATES = ('paused', 'rollback_paused', 'rollback_completed')
@@ -43,6 +45,8 @@ def echoed_arguments(params):
 
     The bundle carries inline secret contents, and echoing hundreds of services back
     (and scanning them for no_log values) would cost more than deploying them unchanged.
+    `definition` is the user's bundle (a mapping or text), the private options are
+    what the action plugin sends (options.PRIVATE_OPTIONS).
     """
     echoed = dict(params)
     definition = params.get('definition')
@@ -50,7 +54,9 @@ def echoed_arguments(params):
         echoed['definition'] = 'a bundle of %d service(s), not echoed' % len(definition.get('Services') or {})
     elif definition is not None:
         echoed['definition'] = 'not echoed'
-    for key in ('secret_data', 'config_data'):
+    if params.get(BUNDLE_JSON) is not None:
+        echoed[BUNDLE_JSON] = 'not echoed'
+    for key in (SECRET_DATA, CONFIG_DATA):
         value = params.get(key)
         if value:
             echoed[key] = '%d file(s), not echoed' % len(value) if isinstance(value, dict) else 'not echoed'
@@ -187,9 +193,8 @@ def desired_task_count(service, tasks):
     status = service.get('ServiceStatus') or {}
     if 'DesiredTasks' in status:
         return status['DesiredTasks']
-    replicated = (service['Spec'].get('Mode') or {}).get('Replicated')
-    if replicated is not None:
-        return replicated.get('Replicas', 1)
+    if mode_kind(service['Spec'].get('Mode')) == 'Replicated':
+        return replicas(service['Spec'].get('Mode'))
     return len(set(task.get('NodeID') for task in tasks if task.get('DesiredState') == 'running'))
 
 
@@ -237,7 +242,7 @@ def service_verdict(service, tasks, exits, bounds, now, awaiting_rollout=False):
     if update_state in FAILED_UPDATE_STATES:
         reason = 'paused' if update_state == 'paused' else 'rolled_back'
         return reason, '%s: %s' % (update_state, update.get('Message') or 'no message'), errors
-    if any(kind in (spec.get('Mode') or {}) for kind in JOB_MODES):
+    if mode_kind(spec.get('Mode')) in JOB_MODES:
         return 'converged', 'a job: its completion is not followed', []
     if update_state in UPDATING_STATES:
         return 'pending', 'update %s: %s' % (update_state, update.get('Message') or 'in progress'), errors
@@ -250,7 +255,7 @@ def service_verdict(service, tasks, exits, bounds, now, awaiting_rollout=False):
     if len(stable) >= desired:
         return 'converged', '%d of %d tasks have run for %s s or more' % (len(stable), desired, _seconds(window)), []
     per_slot = {}
-    global_mode = 'Global' in (spec.get('Mode') or {})
+    global_mode = mode_kind(spec.get('Mode')) == 'Global'  # jobs returned above
     for task in ended:
         slot = task.get('NodeID') if global_mode else task.get('Slot')
         per_slot[slot] = per_slot.get(slot, 0) + 1
@@ -279,7 +284,7 @@ def settled_state(service):
                 '%s: %s' % (update['State'], update.get('Message') or 'no message'))
     if update.get('State') in UPDATING_STATES:
         return 'pending', 'update %s: %s' % (update['State'], update.get('Message') or 'in progress')
-    if any(kind in (service['Spec'].get('Mode') or {}) for kind in JOB_MODES):
+    if mode_kind(service['Spec'].get('Mode')) in JOB_MODES:
         return None
     status = service.get('ServiceStatus') or {}
     if status.get('RunningTasks', 0) < status.get('DesiredTasks', 0):
@@ -342,12 +347,13 @@ def _seconds(value):
 
 def task_count(spec, nodes):
     """How many tasks a ServiceSpec runs at once on a swarm of `nodes` nodes that can run tasks."""
-    mode = spec.get('Mode') or {'Replicated': {}}
-    if 'Global' in mode or 'GlobalJob' in mode:
+    mode = spec.get('Mode')
+    kind = mode_kind(mode)
+    if kind in ('Global', 'GlobalJob'):
         return nodes
-    if 'ReplicatedJob' in mode:
+    if kind == 'ReplicatedJob':
         return (mode['ReplicatedJob'] or {}).get('MaxConcurrent') or 1
-    return (mode.get('Replicated') or {}).get('Replicas', 1)
+    return replicas(mode)
 
 
 def addresses_needed(specs, network, nodes):

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import (
-    MAX_NAME_LENGTH, OBJECT_NAME_PATTERN, attachment_target, reference_source, reference_target, service_mode_kind)
+    attachment_target, mode_kind, reference_source, reference_target, replicas)
 from ansible_collections.crane.swarm.plugins.module_utils.common.durations import format_duration, parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.common.sizes import format_size, parse_cpus, parse_size
@@ -87,15 +86,13 @@ def _file_mode(value):
 def desired_stack(stack, bundle, secret_data=None, config_data=None):
     """Everything the stack should be, as Engine API bodies (see the module docstring).
 
-    `bundle` has passed bundle.check_bundle: the action plugin checks it on the
-    controller and sends nothing otherwise. `secret_data`/`config_data` map a
-    logical name to its base64 content; the action plugin reads File contents on
-    the controller. Inline Content needs no entry. Raises ValueError when the
-    stack's name does not suit Docker or a content is missing.
+    `bundle` has passed check_bundle(bundle, stack) (plugin_utils/bundle/check.py),
+    names included: the action plugin checks it on the controller and sends
+    nothing otherwise; nothing here checks it again. `secret_data`/`config_data`
+    map a logical name to its base64 content; the action plugin reads File
+    contents on the controller. Inline Content needs no entry. Raises ValueError
+    when a content is missing.
     """
-    problems = stack_name_problems(stack, bundle)
-    if problems:
-        raise ValueError('the bundle has problems: ' + '; '.join(problems))
     secrets, external_secrets = _file_objects(stack, bundle.get('Secrets') or {}, secret_data or {}, 'secret')
     configs, external_configs = _file_objects(stack, bundle.get('Configs') or {}, config_data or {}, 'config')
     networks, external_networks = _networks(stack, bundle)
@@ -114,16 +111,6 @@ def desired_stack(stack, bundle, secret_data=None, config_data=None):
         'configs': configs, 'external_configs': external_configs,
         'services': services,
     }
-
-
-def stack_name_problems(stack, bundle):
-    """Why Docker would refuse `stack` as the name of this bundle's stack: [message]."""
-    if not re.search(OBJECT_NAME_PATTERN, stack):
-        return ['%r is not a valid stack name: use letters, digits, "-" and "_", starting and ending with a letter or '
-                'digit' % stack]
-    # A service name is a DNS label on the stack's networks.
-    return ['service %r: its name %r is longer than %d characters' % (name, scoped_name(stack, name), MAX_NAME_LENGTH)
-            for name in sorted(bundle['Services']) if len(scoped_name(stack, name)) > MAX_NAME_LENGTH]
 
 
 def _object_names(objects, externals):
@@ -195,7 +182,7 @@ def service_spec(stack, name, service, object_names):
         'Name': scoped_name(stack, name),
         'Labels': stack_labels(stack, service.get('Labels')),
         'TaskTemplate': _task_template(stack, name, service, object_names),
-        'Mode': service_mode(service),
+        'Mode': mode_spec(service),
         'EndpointSpec': _endpoint_spec(service),
     }
     if 'UpdateConfig' in service:
@@ -356,12 +343,13 @@ def update_config(given, field):
     })
 
 
-def service_mode(service):
-    """ServiceSpec.Mode from Mode or the Replicas shortcut; default one replica."""
-    kind = service_mode_kind(service)
-    given = (service.get('Mode') or {}).get(kind) or {}
+def mode_spec(service):
+    """ServiceSpec.Mode of a bundle service, from its Mode or the Replicas shortcut (terms.replicas: the default)."""
+    kind = mode_kind(service.get('Mode'))
     if kind == 'Replicated':
-        return {'Replicated': {'Replicas': given.get('Replicas', service.get('Replicas', 1))}}
+        count = service['Replicas'] if 'Replicas' in service else replicas(service.get('Mode'))
+        return {'Replicated': {'Replicas': count}}
+    given = service['Mode'][kind] or {}
     if kind == 'ReplicatedJob':
         concurrent = given.get('MaxConcurrent', 1)
         return {'ReplicatedJob': {'MaxConcurrent': concurrent, 'TotalCompletions': given.get('TotalCompletions', concurrent)}}
@@ -477,10 +465,11 @@ def _with_defaults(given, defaults, unset_when_empty):
 
 
 def _comparable_mode(mode):
-    mode = plain_copy(mode) or {'Replicated': {}}
-    if 'Replicated' in mode:
-        mode['Replicated'] = {'Replicas': (mode['Replicated'] or {}).get('Replicas', 1)}
-    if 'ReplicatedJob' in mode:
+    kind = mode_kind(mode)
+    if kind == 'Replicated':
+        return {'Replicated': {'Replicas': replicas(mode)}}
+    mode = plain_copy(mode)
+    if kind == 'ReplicatedJob':
         job = mode['ReplicatedJob'] or {}
         concurrent = job.get('MaxConcurrent') or 1
         mode['ReplicatedJob'] = {'MaxConcurrent': concurrent, 'TotalCompletions': job.get('TotalCompletions') or concurrent}

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import struct
 
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import mode_kind, replicas
+
 STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace'
 
 MODE_NAMES = {'Replicated': 'replicated', 'Global': 'global', 'ReplicatedJob': 'replicated-job',
               'GlobalJob': 'global-job'}
 
 
-def service_mode(spec):
-    mode = spec.get('Mode') or {}
-    for key, name in MODE_NAMES.items():
-        if key in mode:
-            return name
-    return 'replicated'
+def mode_name(spec):
+    """How swarm_stack_info names the mode of a ServiceSpec: replicated, global, replicated-job or global-job."""
+    kind = mode_kind(spec.get('Mode'))
+    return MODE_NAMES.get(kind, kind)
 
 
 def service_summary(service, tasks):
@@ -34,14 +34,14 @@ def service_summary(service, tasks):
     else from the tasks.
     """
     spec = service['Spec']
-    mode = service_mode(spec)
+    mode = mode_name(spec)
     status = service.get('ServiceStatus') or {}
     wanted = [task for task in tasks if task.get('DesiredState') == 'running']
     running = status.get('RunningTasks', sum(1 for task in wanted if task['Status'].get('State') == 'running'))
     if 'DesiredTasks' in status:
         desired = status['DesiredTasks']
     elif mode == 'replicated':
-        desired = spec['Mode']['Replicated'].get('Replicas', 1)
+        desired = replicas(spec.get('Mode'))
     else:
         desired = len(wanted)
     ports = [dict(protocol=port.get('Protocol', 'tcp'), target=port.get('TargetPort'),
@@ -71,7 +71,7 @@ def task_record(task, hostnames):
 
 def slots_of_service(service, tasks, hostnames):
     """The service's task history per slot (per node for global services), newest task first."""
-    global_mode = service_mode(service['Spec']) in ('global', 'global-job')
+    global_mode = mode_kind(service['Spec'].get('Mode')) in ('Global', 'GlobalJob')
     slots = {}
     for task in tasks:
         key = hostnames.get(task.get('NodeID'), task.get('NodeID')) if global_mode else task.get('Slot')

@@ -37,7 +37,7 @@ import re
 
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.schema import BUNDLE_SCHEMA, CPUS, DURATION, SIZE
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import (
-    MAX_NAME_LENGTH, OBJECT_NAME_PATTERN, attachment_target, reference_source, reference_target, service_mode_kind)
+    MAX_NAME_LENGTH, OBJECT_NAME_PATTERN, attachment_target, mode_kind, reference_source, reference_target)
 from ansible_collections.crane.swarm.plugins.module_utils.common.durations import format_duration, parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import (
     MAX_CONFIG_BYTES, MAX_SECRET_BYTES, MAX_SECRET_OR_CONFIG_NAME, MIN_HEALTHCHECK_NANOSECONDS, MIN_MEMORY_BYTES,
@@ -406,7 +406,7 @@ def meaning_errors(bundle):
 
 
 def _mode_conflicts(parts, service):
-    kind = service_mode_kind(service)
+    kind = mode_kind(service.get('Mode'))
     mode = _mapping(service.get('Mode'))
     if 'Replicas' in service and kind != 'Replicated':
         yield BundleError(json_path(parts + ['Replicas']),

@@ -22,7 +22,7 @@ from unit_paths import REPO
 
 sys.path.insert(0, os.path.join(REPO, 'tests', 'tools'))
 
-import role_docs  # noqa: E402  (tests/tools/role_docs.py)
+import role_docs
 
 ROLES = role_docs.roles(REPO)
 ROLE_IDS = [os.path.basename(role) for role in ROLES]

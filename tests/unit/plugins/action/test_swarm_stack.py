@@ -5,11 +5,15 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ansible_collections.crane.swarm.plugins.action.swarm_stack import ActionModule
+from ansible_collections.crane.swarm.plugins.action.swarm_stack import ActionModule, controller_options
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.reader import read_bundle_file
 
@@ -118,3 +122,96 @@ def test_a_plain_dab_network_name_must_be_a_docker_name():
     errors = check_bundle({'Services': {'web': {'Image': 'b', 'Networks': ['my net']}}})
     assert [(error.path, error.message[:30]) for error in errors] == [('$.Services.web.Networks[0]',
                                                                        "'my net' is not a valid name: ")]
+
+
+# ---- the options read on the controller, and what the module receives ----
+
+class Loader:
+    @staticmethod
+    def get_basedir():
+        return '/nowhere'
+
+
+class Task:
+    def __init__(self, args):
+        self.args = args
+
+
+def run_action(monkeypatch, args, module_result=None):
+    """Run the action plugin on `args`: (its result, the arguments the module was called with or None)."""
+    monkeypatch.setattr(ActionBase, 'run', lambda self, tmp=None, task_vars=None: {})
+    plugin = action()
+    plugin._task = Task(args)
+    plugin._loader = Loader()
+    sent = []
+
+    def execute_module(module_name, module_args, task_vars):
+        sent.append(module_args)
+        echoed = dict(module_args, src=None, definition=None)  # what AnsibleModule would echo
+        return dict(module_result or {}, invocation=dict(module_args=echoed))
+    plugin._execute_module = execute_module
+    return plugin.run(task_vars={}), (sent[0] if sent else None)
+
+
+BUNDLE = {'Secrets': {'token': {'Content': 'hunter22'}}, 'Services': {'web': {'Image': 'b', 'Secrets': ['token']}}}
+
+
+def test_the_module_receives_the_checked_bundle_in_private_options_only(monkeypatch, tmp_path):
+    path = tmp_path / 'stack.json'
+    path.write_text(json.dumps(BUNDLE))
+    result, sent = run_action(monkeypatch, {'name': 'shop', 'src': str(path), 'prune': True, '_bundle_json': 'forged'})
+    assert sorted(sent) == ['_bundle_json', '_config_data', '_secret_data', 'name', 'prune']
+    assert json.loads(sent['_bundle_json']) == BUNDLE and sent['_secret_data'] == {} == sent['_config_data']
+    assert result['invocation']['module_args'] == {'name': 'shop', 'prune': True, 'src': str(path), 'definition': None}
+
+
+def test_an_inline_definition_is_shown_summed_up_never_its_contents(monkeypatch):
+    for definition in (BUNDLE, json.dumps(BUNDLE)):
+        result, sent = run_action(monkeypatch, {'name': 'shop', 'definition': definition}, {'msg': 'done'})
+        assert json.loads(sent['_bundle_json']) == BUNDLE
+        shown = result['invocation']['module_args']
+        assert 'hunter22' not in json.dumps(result) and not [key for key in shown if key.startswith('_')]
+        assert shown['definition'] in ('a bundle of 1 service(s), not echoed', 'not echoed')
+
+
+def test_absent_sends_no_bundle(monkeypatch):
+    result, sent = run_action(monkeypatch, {'name': 'shop', 'state': 'absent'})
+    assert sent == {'name': 'shop', 'state': 'absent'} and 'failed' not in result
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'name': 'shop'}, 'state is present but any of the following are missing: src, definition'),
+    ({'name': 'shop', 'src': 'a.yml', 'definition': BUNDLE}, 'parameters are mutually exclusive: src|definition'),
+    ({'src': 'a.yml'}, 'missing required arguments: name'),
+    ({'name': 'shop', 'state': 'gone', 'definition': BUNDLE}, 'value of state must be one of: present, absent'),
+    ({'name': 'shop', 'state': ['present'], 'src': 'a.yml'}, 'value of state must be one of: present, absent'),
+])
+def test_the_argument_spec_checks_the_controller_options_before_anything_is_read(monkeypatch, args, message):
+    result, sent = run_action(monkeypatch, args)
+    assert sent is None and result['failed'] and message in result['msg'], result['msg']
+
+
+def test_a_bundle_name_problem_is_found_on_the_controller_and_nothing_is_sent(monkeypatch):
+    result, sent = run_action(monkeypatch, {'name': 'my stack', 'definition': BUNDLE})
+    problem = ("name: 'my stack' is not a valid stack name: use at most 63 letters, digits, \"-\" and \"_\", "
+               'starting and ending with a letter or digit')
+    assert sent is None and result['problems'] == [problem]
+
+
+OPTION_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
+                          st.lists(st.text(max_size=3), max_size=2),
+                          st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.dictionaries(st.sampled_from(['name', 'state', 'src', 'definition', 'prune', 'other']), OPTION_VALUES))
+def test_controller_options_either_pass_the_argument_spec_or_fail_plainly(args):
+    try:
+        options = controller_options(args)
+    except AnsibleActionFail as exc:
+        assert str(exc)
+        return
+    assert sorted(options) == ['definition', 'name', 'src', 'state']
+    assert isinstance(options['name'], str) and options['state'] in ('present', 'absent')
+    if options['state'] == 'present':
+        assert (options['src'] is None) != (options['definition'] is None)

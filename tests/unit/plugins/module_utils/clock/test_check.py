@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from ansible_collections.crane.swarm.plugins.module_utils.clock import check as clock
+from ansible_collections.crane.swarm.plugins.modules import clock_check, swarm
 from ansible_collections.crane.swarm.plugins.module_utils.clock import sntp
 
 CHRONY_SYNCED_CSV = ('C000020A,192.0.2.10,3,1795822836.493924557,0.000042439,0.000002777,0.000003436,'
@@ -181,9 +183,33 @@ def test_invalid_arguments_are_refused(arguments, complaint):
         check(['ntp1'], {'ntp1': (0.0, 0.001)}, **arguments)
 
 
-def test_servers_must_be_a_list():
-    with pytest.raises(ValueError, match='servers'):
-        check('ntp1')
+class SpecCaught(Exception):
+    """Raised by the AnsibleModule double once it has the argument spec."""
+
+
+def argument_spec_of(module):
+    """The argument spec `module`'s main() builds, caught before anything runs."""
+    def catch(argument_spec, **dummy):
+        raise SpecCaught(argument_spec)
+    original = module.AnsibleModule
+    module.AnsibleModule = catch
+    try:
+        module.main()
+    except SpecCaught as caught:
+        return caught.args[0]
+    finally:
+        module.AnsibleModule = original
+    raise AssertionError('main() built no AnsibleModule')
+
+
+@pytest.mark.parametrize('module, option', [(clock_check, 'max_offset'), (swarm, 'max_clock_offset')])
+def test_the_offset_default_is_written_once_and_documented(module, option):
+    # swarm builds its AnsibleModule through the module base from its MODULE_OPTIONS
+    spec = (swarm.MODULE_OPTIONS if module is swarm else argument_spec_of(module))[option]
+    assert spec == {'type': 'float', 'default': clock.DEFAULT_MAX_OFFSET}
+    assert spec['default'] is clock.DEFAULT_MAX_OFFSET  # the constant itself, not a copy of its value
+    documented = yaml.safe_load(module.DOCUMENTATION)['options'][option]
+    assert (documented['type'], documented['default']) == ('float', clock.DEFAULT_MAX_OFFSET)
 
 
 def test_defaults():

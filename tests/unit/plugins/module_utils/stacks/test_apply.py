@@ -78,15 +78,16 @@ def test_registry_of():
 
 def test_echoed_arguments_never_carry_the_bundle_or_contents():
     params = {'name': 's', 'definition': {'Services': {'a': {}, 'b': {}}, 'Secrets': {'x': {'Content': 'hush'}}},
-              'secret_data': {'f': 'aHVzaA=='}, 'config_data': {}, 'wait': True}
+              '_bundle_json': '{"Secrets": {"x": {"Content": "hush"}}}', '_secret_data': {'f': 'aHVzaA=='},
+              '_config_data': {}, 'wait': True}
     echoed = stack_apply.echoed_arguments(params)
-    assert echoed == {'name': 's', 'definition': 'a bundle of 2 service(s), not echoed',
-                      'secret_data': '1 file(s), not echoed', 'config_data': {}, 'wait': True}
+    assert echoed == {'name': 's', 'definition': 'a bundle of 2 service(s), not echoed', '_bundle_json': 'not echoed',
+                      '_secret_data': '1 file(s), not echoed', '_config_data': {}, 'wait': True}
     assert 'hush' in str(params)  # the arguments themselves are left as they are
-    text = stack_apply.echoed_arguments({'definition': '{"Services": {}}', 'secret_data': 'raw=text'})
-    assert text == {'definition': 'not echoed', 'secret_data': 'not echoed'}
-    assert stack_apply.echoed_arguments({'definition': None, 'secret_data': None}) == {
-        'definition': None, 'secret_data': None}
+    text = stack_apply.echoed_arguments({'definition': '{"Services": {}}', '_secret_data': 'raw=text'})
+    assert text == {'definition': 'not echoed', '_secret_data': 'not echoed'}
+    assert stack_apply.echoed_arguments({'definition': None, '_bundle_json': None, '_secret_data': None}) == {
+        'definition': None, '_bundle_json': None, '_secret_data': None}
 
 
 def test_long_lists_are_shortened():

@@ -271,19 +271,6 @@ def test_a_file_content_that_was_not_provided_is_an_error():
         core.desired_stack('demo', bundle)
 
 
-@pytest.mark.parametrize('stack, service, problem', [
-    ('my stack', 'web', "'my stack' is not a valid stack name"),
-    ('s' * 50, 'w' * 13, "service 'wwwwwwwwwwwww': its name '%s_%s' is longer than 63 characters" % ('s' * 50, 'w' * 13)),
-])
-def test_names_docker_would_refuse(stack, service, problem):
-    bundle = {'Services': {service: {'Image': 'b'}}}
-    problems = core.stack_name_problems(stack, bundle)
-    assert len(problems) == 1 and problem in problems[0]
-    with pytest.raises(ValueError, match='the bundle has problems'):
-        core.desired_stack(stack, bundle)
-    assert core.stack_name_problems('s' * 50, {'Services': {'w' * 12: {}}}) == []
-
-
 def test_the_extended_example_translates():
     stack = core.desired_stack('demo', read_good('extended-every-option.yml'),
                                secret_data={'db_password': b64('pw')}, config_data={'app_conf': b64('conf')})
