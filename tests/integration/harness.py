@@ -285,3 +285,24 @@ def chrony_server(address, workdir):
         yield port
     finally:
         sandbox_tool.stop_ntp_server(str(workdir))
+
+
+class NtpResponder:
+    """tests/tools/ntp_responder.py on `address` (the sandbox bridge's gateway), answering with the
+    machine's time shifted by `offset` seconds; `server` is its host:port for the modules."""
+
+    def __init__(self, address, tmp_path, offset=0.0):
+        ready = tmp_path / ('ntp-ready-%s' % offset)
+        self.process = subprocess.Popen([sys.executable, os.path.join(REPO, 'tests', 'tools', 'ntp_responder.py'),
+                                         '--listen', address, '--port', '0', '--offset', str(offset),
+                                         '--ready-file', str(ready)], stdout=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not ready.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), 'the NTP responder did not start'
+        host, port = ready.read_text().split()[1:]
+        self.server = '%s:%s' % (host, port)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(10)

@@ -14,15 +14,9 @@ runs in the molecule scenarios, on hosts that start bare.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 
-from harness import REPO
+import harness
 
-RESPONDER = os.path.join(REPO, 'tests', 'tools', 'ntp_responder.py')
 
 CLUSTER_PLAY = [{
     'name': 'cluster role',
@@ -133,32 +127,13 @@ def replace_play():
     }]
 
 
-class Responder:
-    """tests/tools/ntp_responder.py on the sandbox's gateway, answering with the machine's time."""
-
-    def __init__(self, address, tmp_path):
-        ready = tmp_path / 'ntp-ready'
-        self.process = subprocess.Popen([sys.executable, RESPONDER, '--listen', address, '--port', '0',
-                                         '--offset', '0', '--ready-file', str(ready)], stdout=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while not ready.exists() and time.time() < deadline:
-            time.sleep(0.05)
-        assert ready.exists(), 'the NTP responder did not start'
-        host, port = ready.read_text().split()[1:]
-        self.server = '%s:%s' % (host, port)
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(10)
-
-
 def test_each_joining_host_is_measured_once(sandbox, run_playbook, tmp_path):
     """node3's clock was checked by a timesync-like task earlier in the run, the others' by the precheck.
 
     The inventory's swarm_clock_servers reaches the role without any mapping in the play.
     """
     sandbox.reset_swarm()
-    responder = Responder(sandbox.gateway, tmp_path)
+    responder = harness.NtpResponder(sandbox.gateway, tmp_path)
     try:
         run = run_playbook([
             {'name': 'what crane.swarm.timesync registers', 'hosts': 'node3', 'gather_facts': False, 'tasks': [

@@ -5,10 +5,7 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,7 +13,6 @@ import harness
 from harness import FORM_SWARM3
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RESPONDER = os.path.join(REPO, 'tests', 'tools', 'ntp_responder.py')
 
 
 def swarm_task(name='swarm', **options):
@@ -201,29 +197,10 @@ def test_join_tokens_never_appear_in_vvv_output(sandbox, run_playbook):
 
 # ----------------------------------------------------------------------------- clock precheck
 
-class Responder:
-    """Our SNTP responder on the sandbox bridge's gateway address, answering with a chosen offset."""
-
-    def __init__(self, address, offset, tmp_path):
-        ready = tmp_path / ('ready-%s' % offset)
-        self.process = subprocess.Popen([sys.executable, RESPONDER, '--listen', address, '--port', '0',
-                                         '--offset', str(offset), '--ready-file', str(ready)],
-                                        stdout=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while not ready.exists() and time.time() < deadline:
-            time.sleep(0.05)
-        assert ready.exists(), 'the NTP responder did not start'
-        host, port = ready.read_text().split()[1:]
-        self.server = '%s:%s' % (host, port)
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(10)
-
 
 def test_join_refused_when_clock_is_off_by_5s(sandbox, swarm3, run_playbook, tmp_path):
     sandbox.docker('node3', 'swarm', 'leave')
-    responder = Responder(sandbox.gateway, 5.0, tmp_path)
+    responder = harness.NtpResponder(sandbox.gateway, tmp_path, offset=5.0)
     try:
         run = run_playbook([init_play(), join_play('node3', clock_servers=[responder.server], max_clock_offset=1.0)],
                            expect_failure=True)
@@ -253,7 +230,7 @@ def test_join_timeout_is_undone_and_reports_the_clock(sandbox, swarm3, run_playb
     sandbox.docker('node3', 'swarm', 'leave')
     block = harness.ACCEPT_THEN_SILENCE
     sandbox.exec('node3', 'iptables', '-I', *block)
-    responder = Responder(sandbox.gateway, 0.0, tmp_path)
+    responder = harness.NtpResponder(sandbox.gateway, tmp_path, offset=0.0)
     try:
         run = run_playbook([init_play(), join_play('node3', clock_servers=[responder.server], join_timeout=5)],
                            expect_failure=True)
