@@ -335,6 +335,8 @@ from ansible_collections.crane.swarm.plugins.module_utils.swarm.settings import 
     live_settings, settings_changes)
 
 POLL_INTERVAL = 0.5
+# How long a new manager may take to serve its control API after /info calls it one.
+CONTROL_START_TIMEOUT = 30
 # Seconds the probe of the managers' swarm port waits for answers (an address without a host
 # on the local network answers `no route to host` after about 3 s of ARP).
 PROBE_TIMEOUT = 5.0
@@ -405,12 +407,27 @@ class SwarmMembership(EngineTask):
             state = self.swarm_state()
         return state
 
+    def read_swarm_once_serving(self, timeout):
+        """GET /swarm, waiting while a manager that has just formed or joined still starts its control socket.
+
+        /info can call a new manager active and in control a moment before its control
+        socket answers; until then reads fail with 503 (gRPC Unavailable).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.client.get('/swarm')
+            except EngineError as exc:
+                if exc.status != 503 or time.monotonic() >= deadline:
+                    self.fail('reading the swarm from this manager failed: %s' % exc)
+            time.sleep(POLL_INTERVAL)
+
     def report_state(self, state):
         self.result.update(node_id=state.get('NodeID') or '', is_manager=is_manager(state),
                            local_node_state=state.get('LocalNodeState'),
                            swarm_id=(state.get('Cluster') or {}).get('ID', ''))
         if is_manager(state):
-            swarm = self.client.get('/swarm')
+            swarm = self.read_swarm_once_serving(CONTROL_START_TIMEOUT)
             self.result['join_tokens'] = dict(worker=swarm['JoinTokens']['Worker'],
                                               manager=swarm['JoinTokens']['Manager'])
             if (swarm.get('Spec', {}).get('EncryptionConfig') or {}).get('AutoLockManagers'):
