@@ -335,7 +335,8 @@ from ansible_collections.crane.swarm.plugins.module_utils.swarm.settings import 
     live_settings, settings_changes)
 
 POLL_INTERVAL = 0.5
-# How long a new manager may take to serve its control API after /info calls it one.
+# How long a manager that has just formed or joined a swarm may take to serve its control API
+# once /info calls it a manager.
 CONTROL_START_TIMEOUT = 30
 # Seconds the probe of the managers' swarm port waits for answers (an address without a host
 # on the local network answers `no route to host` after about 3 s of ARP).
@@ -408,10 +409,11 @@ class SwarmMembership(EngineTask):
         return state
 
     def read_swarm_once_serving(self, timeout):
-        """GET /swarm, waiting while a manager that has just formed or joined still starts its control socket.
+        """GET /swarm, retrying a 503 for up to `timeout` seconds (0: one try).
 
-        /info can call a new manager active and in control a moment before its control
-        socket answers; until then reads fail with 503 (gRPC Unavailable).
+        /info can call a manager that has just formed or joined active and in control a
+        moment before its control socket answers; until then reads fail with 503 (gRPC
+        Unavailable). An established manager's 503 (no leader) fails at once.
         """
         deadline = time.monotonic() + timeout
         while True:
@@ -422,12 +424,16 @@ class SwarmMembership(EngineTask):
                     self.fail('reading the swarm from this manager failed: %s' % exc)
             time.sleep(POLL_INTERVAL)
 
-    def report_state(self, state):
+    def report_state(self, state, control_start_timeout=0):
+        """The result's membership facts; a manager's join tokens and unlock key.
+
+        control_start_timeout: how long a manager this run has just made may take to serve /swarm.
+        """
         self.result.update(node_id=state.get('NodeID') or '', is_manager=is_manager(state),
                            local_node_state=state.get('LocalNodeState'),
                            swarm_id=(state.get('Cluster') or {}).get('ID', ''))
         if is_manager(state):
-            swarm = self.read_swarm_once_serving(CONTROL_START_TIMEOUT)
+            swarm = self.read_swarm_once_serving(control_start_timeout)
             self.result['join_tokens'] = dict(worker=swarm['JoinTokens']['Worker'],
                                               manager=swarm['JoinTokens']['Manager'])
             if (swarm.get('Spec', {}).get('EncryptionConfig') or {}).get('AutoLockManagers'):
@@ -461,7 +467,7 @@ class SwarmMembership(EngineTask):
         except EngineError as exc:
             self.fail('swarm init failed: %s. Check advertise_addr/listen_addr (an address of this host) '
                       'and default_addr_pool/subnet_size.' % exc)
-        self.report_state(self.wait_for(is_manager, 30))
+        self.report_state(self.wait_for(is_manager, CONTROL_START_TIMEOUT), CONTROL_START_TIMEOUT)
 
     def configure(self, state):
         swarm = self.client.get('/swarm')
@@ -539,7 +545,7 @@ class SwarmMembership(EngineTask):
             joined = self.wait_for(is_manager, 15)
         if is_manager(joined) != want_manager:
             self.undo_join_of_the_other_role(joined)
-        self.report_state(joined)
+        self.report_state(joined, CONTROL_START_TIMEOUT)
 
     def probe_managers(self, remote_addrs, timeout):
         """Connect to each manager's swarm port from this host; None when the engine is not this host's."""
