@@ -19,6 +19,12 @@ ERA1_START_UNIX = 2085978496  # 2036-02-07T06:28:16Z, where the 32-bit NTP secon
 ERA0_FIRST_UNIX = -61505152  # 1968-01-20T03:14:08Z, the earliest time with the MSB set
 
 
+def assert_offset_near(result, expected):
+    """The measured offset may differ from the true one by up to half the round-trip
+    delay (RFC 5905); on a loaded machine the loopback delay is not negligible."""
+    assert result.offset == pytest.approx(expected, abs=0.05 + result.delay / 2)
+
+
 # ---------------------------------------------------------------- timestamps
 
 
@@ -306,7 +312,7 @@ def answer(request, offset=0.0, **fields):
 def test_query_measures_the_offset_of_a_server_3_seconds_ahead(scripted_server):
     server = scripted_server(lambda request, index: [(0, answer(request, offset=3.0))])
     result = sntp.query('127.0.0.1:%d' % server.port, samples=2, timeout=1.0)
-    assert result.offset == pytest.approx(3.0, abs=0.05)
+    assert_offset_near(result, 3.0)
     assert 0 <= result.delay < 0.05
     assert (result.address, result.port, result.stratum, result.samples) == ('127.0.0.1', server.port, 2, 2)
     assert result.reference_id == '192.0.2.1'
@@ -340,7 +346,7 @@ def test_query_keeps_the_sample_with_the_lowest_delay(scripted_server):
     result = sntp.query('127.0.0.1:%d' % server.port, samples=3, timeout=1.0)
     assert result.samples == 3
     assert result.delay < 0.1
-    assert result.offset == pytest.approx(0.0, abs=0.05)
+    assert_offset_near(result, 0.0)
 
 
 def test_query_ignores_a_reply_to_an_earlier_request(scripted_server):
@@ -350,7 +356,7 @@ def test_query_ignores_a_reply_to_an_earlier_request(scripted_server):
 
     server = scripted_server(respond)
     result = sntp.query('127.0.0.1:%d' % server.port, timeout=1.0)
-    assert result.offset == pytest.approx(1.0, abs=0.05)
+    assert_offset_near(result, 1.0)
 
 
 def test_query_raises_the_kiss_of_death_code(scripted_server):
@@ -370,7 +376,7 @@ def test_rate_limit_after_a_good_sample_keeps_the_good_sample(scripted_server):
     server = scripted_server(respond)
     result = sntp.query('127.0.0.1:%d' % server.port, samples=4, timeout=1.0)
     assert result.samples == 1
-    assert result.offset == pytest.approx(0.5, abs=0.05)
+    assert_offset_near(result, 0.5)
     assert 'RATE' in result.sample_errors[0]
     assert len(server.requests) == 2
 
@@ -431,7 +437,7 @@ def test_query_over_ipv6(scripted_server):
                              family=socket.AF_INET6, address='::1')
     result = sntp.query('[::1]:%d' % server.port, timeout=1.0)
     assert result.address == '::1'
-    assert result.offset == pytest.approx(-2.0, abs=0.05)
+    assert_offset_near(result, -2.0)
 
 
 @pytest.mark.parametrize('spec', ['', 'host:99999'])
