@@ -313,7 +313,7 @@ def test_query_measures_the_offset_of_a_server_3_seconds_ahead(scripted_server):
     server = scripted_server(lambda request, index: [(0, answer(request, offset=3.0))])
     result = sntp.query('127.0.0.1:%d' % server.port, samples=2, timeout=1.0)
     assert_offset_near(result, 3.0)
-    assert 0 <= result.delay < 0.05
+    assert 0 <= result.delay < 1.0  # never more than the timeout
     assert (result.address, result.port, result.stratum, result.samples) == ('127.0.0.1', server.port, 2, 2)
     assert result.reference_id == '192.0.2.1'
     assert len(server.requests) == 2
@@ -345,7 +345,7 @@ def test_query_keeps_the_sample_with_the_lowest_delay(scripted_server):
     server = scripted_server(respond)
     result = sntp.query('127.0.0.1:%d' % server.port, samples=3, timeout=1.0)
     assert result.samples == 3
-    assert result.delay < 0.1
+    assert result.delay < 0.3  # the late replies took at least 0.3 s
     assert_offset_near(result, 0.0)
 
 
@@ -402,7 +402,7 @@ def test_silent_server_times_out_after_every_sample(scripted_server):
     started = time.monotonic()
     with pytest.raises(sntp.SntpTimeout, match=r'no reply within 0\.2 s \(2 requests\)'):
         sntp.query('127.0.0.1:%d' % server.port, samples=2, timeout=0.2)
-    assert 0.35 < time.monotonic() - started < 2.0
+    assert 0.35 < time.monotonic() - started < 3.0
     assert len(server.requests) == 2
 
 
