@@ -38,8 +38,6 @@ KNOWN_DIFFERENCES = (
                       '<stack>_<name> here and the volume options are refused until the bundle has stack Volumes'),
     ('ports host_ip', 'the CLI drops the host IP of "127.0.0.1:8080:80" for a service (swarm publishes on all '
                       'addresses); so does this conversion, with a note'),
-    ('restart', 'the CLI lists `restart` as unsupported but still maps it to a restart policy when '
-                'deploy.restart_policy is absent; here it is only reported as ignored'),
 )
 
 _NOT_YET = 'is not supported yet by crane.swarm (the bundle cannot express it); remove it or deploy with the docker CLI'
@@ -603,6 +601,22 @@ SERVICE_KEYS = {
 }
 
 
+def _restart_from_container_policy(value, path):
+    """convertRestartPolicy: the CLI calls `restart` unsupported, yet uses it when deploy.restart_policy is absent."""
+    name, _sep, count = _text(value, path).partition(':')
+    if name in ('', 'no'):
+        return None
+    if name in ('always', 'unless-stopped') and not count:
+        return {'Condition': 'any'}
+    if name == 'on-failure':
+        policy = {'Condition': 'on-failure'}
+        if count:
+            policy['MaxAttempts'] = _integer(count, path)
+        return policy
+    return _fail(path, 'unknown restart policy %s; use no, always, unless-stopped or on-failure[:N], '
+                       'or deploy.restart_policy' % short_repr(value))
+
+
 def _service(name, compose, context, env_file_values):
     path = _path('services', name)
     compose = _mapping(compose, path)
@@ -635,6 +649,10 @@ def _service(name, compose, context, env_file_values):
         merged = dict(_key_values(env_file_values[name], _path(path, 'env_file'), keep_bare=True))
         merged.update(_key_values(compose.get('environment') or {}, _path(path, 'environment'), keep_bare=True))
         service['Env'] = _environment(merged, _path(path, 'environment'))
+    if compose.get('restart') is not None and 'RestartPolicy' not in service:
+        policy = _restart_from_container_policy(compose['restart'], _path(path, 'restart'))
+        if policy:
+            service['RestartPolicy'] = policy
     if 'Image' not in service:
         _fail(path, 'a service needs `image`: swarm does not build images')
     if 'networks' not in compose or compose.get('networks') is None:

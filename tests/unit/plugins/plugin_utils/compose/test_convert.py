@@ -173,6 +173,15 @@ def test_ignored_keys_are_reported_not_dropped_silently():
     assert notes == ['Ignoring unsupported options: build, container_name, depends_on, restart (services.web)']
 
 
+@pytest.mark.parametrize('restart, policy', [
+    ('no', None), ('always', {'Condition': 'any'}), ('unless-stopped', {'Condition': 'any'}),
+    ('on-failure', {'Condition': 'on-failure'}), ('on-failure:3', {'Condition': 'on-failure', 'MaxAttempts': 3})])
+def test_restart_used_when_deploy_has_no_restart_policy(restart, policy):
+    assert web({'restart': restart}).get('RestartPolicy') == policy
+    assert web({'restart': restart, 'deploy': {'restart_policy': {'condition': 'none'}}})['RestartPolicy'] == {
+        'Condition': 'none'}
+
+
 def test_host_ip_noted():
     _bundle, notes = convert({'ports': ['127.0.0.1:8080:80']})
     assert notes == ['services.web.ports.0: the host IP 127.0.0.1 is ignored by swarm (as by the CLI)']
@@ -250,6 +259,7 @@ BAD = [
     ({'ulimits': {'nofile': {'soft': 'many', 'hard': 1}}}, {}, "services.web.ulimits.nofile.soft: expected an integer"),
     ({'init': 'yes'}, {}, "services.web.init: expected true or false, got 'yes'"),
     ({'colour': 'blue'}, {}, 'services.web.colour: unknown service key'),
+    ({'restart': 'sometimes'}, {}, "services.web.restart: unknown restart policy 'sometimes'"),
     ({'deploy': {'update_config': {'max_failure_ratio': 2}}}, {},
      'services.web.deploy.update_config.max_failure_ratio: expected a fraction from 0 to 1'),
     ({'env_file': 'a.env'}, {}, 'services.web.env_file: env_file must be read by the loader'),
