@@ -365,6 +365,8 @@ def _healthcheck(value, path, _context):
     if 'start_interval' in value:
         _fail(_path(path, 'start_interval'), _NOT_YET)
     if value.get('disable'):
+        if value.get('test'):
+            _fail(path, "test and disable can't be set at the same time (convertHealthcheck); remove one")
         return {'Healthcheck': {'Test': ['NONE']}}
     check = {}
     if 'test' in value:

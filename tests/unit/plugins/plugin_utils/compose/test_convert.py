@@ -259,6 +259,7 @@ BAD = [
     ({'ulimits': {'nofile': {'soft': 'many', 'hard': 1}}}, {}, "services.web.ulimits.nofile.soft: expected an integer"),
     ({'init': 'yes'}, {}, "services.web.init: expected true or false, got 'yes'"),
     ({'colour': 'blue'}, {}, 'services.web.colour: unknown service key'),
+    ({'healthcheck': {'disable': True, 'test': 'true'}}, {}, "services.web.healthcheck: test and disable can't"),
     ({'restart': 'sometimes'}, {}, "services.web.restart: unknown restart policy 'sometimes'"),
     ({'deploy': {'update_config': {'max_failure_ratio': 2}}}, {},
      'services.web.deploy.update_config.max_failure_ratio: expected a fraction from 0 to 1'),
