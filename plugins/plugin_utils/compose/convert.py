@@ -36,6 +36,13 @@ KNOWN_DIFFERENCES = (
     ('named volumes', 'the CLI scopes a named volume source to <stack>_<name> and creates it with the top-level '
                       'driver/driver_opts/labels; the bundle uses Source as written, so the source is written '
                       '<stack>_<name> here and the volume options are refused until the bundle has stack Volumes'),
+    ('secret/config names', 'the CLI names a stack secret or config <stack>_<name>; the bundle translation adds a '
+                            'content hash (<stack>_<name>_<hash>), so a CLI-deployed stack is not taken over '
+                            'unchanged (issue 12, item 5)'),
+    ('service image label', 'the CLI adds the service label com.docker.stack.image and resolves the image to :latest; '
+                            'the bundle translation does neither (issue 12, item 5: compare, do not convert)'),
+    ('empty CLI fields', 'the CLI always sends TaskTemplate.Placement and ContainerSpec.DNSConfig (empty when unset) '
+                         'and an empty Privileges; the translation leaves them out (the engine reads both the same)'),
     ('ports host_ip', 'the CLI drops the host IP of "127.0.0.1:8080:80" for a service (swarm publishes on all '
                       'addresses); so does this conversion, with a note'),
 )
