@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one error of the compose reader: it names the compose path of the problem and the fix.
 
-Stand-in until the loader's module (load/interpolation/merge) lands; the two are to be joined there.
+Raised by loading, interpolation, merging and conversion alike, so a caller catches one type.
 """
 
 from __future__ import annotations

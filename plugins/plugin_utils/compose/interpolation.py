@@ -25,19 +25,13 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
+
 _SUBSTITUTION = r'[_a-z][_a-z0-9]*(?::?[-?][^}]*)?'
 _PATTERN = re.compile(
     r'\$(?:(?P<escaped>\$)|(?P<named>%s)|\{(?P<braced>%s)\}|(?P<invalid>))' % (_SUBSTITUTION, _SUBSTITUTION),
     re.IGNORECASE,
 )
-
-
-class ComposeError(ValueError):
-    """A compose file that cannot be read; `path` is the compose path of the problem (e.g. services.web.image)."""
-
-    def __init__(self, path, message):
-        super().__init__('%s: %s' % (path or '(top)', message))
-        self.path = path
 
 
 def _substitute_one(substitution, env):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.interpolation import (
-    ComposeError,
     interpolate_string,
     interpolate_tree,
 )
