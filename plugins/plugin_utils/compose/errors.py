@@ -9,9 +9,16 @@ from __future__ import annotations
 
 
 class ComposeError(ValueError):
-    """A compose file problem at `path` (dotted, e.g. services.web.deploy.replicas)."""
+    """A compose file problem at `path` (dotted, e.g. services.web.deploy.replicas).
 
-    def __init__(self, path, message):
+    `source` (the file's name) and `line` (1-based) are given where they are known: by the loader,
+    which still sees the YAML text; after loading, only the compose path is left to name the place.
+    """
+
+    def __init__(self, path, message, source=None, line=None):
         self.path = path
         self.message = message
-        super().__init__('%s: %s' % (path, message) if path else message)
+        self.source = source
+        self.line = line
+        where = [part for part in (source, 'line %d' % line if line else None, path) if part]
+        super().__init__('%s: %s' % (': '.join(where), message) if where else message)
