@@ -4,6 +4,11 @@
 """Loading one compose file's text into a mapping, as `docker stack deploy -c` parses it.
 
     load_compose_text(text, source) -> the file's top-level mapping, or ComposeError naming source and line
+    parse_compose_text(text, source) -> the same with extension fields and `version` still in it
+    without_extension_fields(project) -> a copy of a parsed mapping without them
+
+(read.py parses, interpolates, then drops extension fields: the CLI interpolates them too, so a bad
+`$` in an `x-` field is an error there as here.)
 
 docker/cli (cli/compose/loader/loader.go, ParseYAML, read at commit 34797d16) parses the file with
 yaml.v2 and refuses a document that is not a mapping ("top-level object must be a mapping") and any
@@ -64,8 +69,8 @@ def _without_extensions(mapping):
     return {key: value for key, value in mapping.items() if not key.startswith('x-')}
 
 
-def load_compose_text(text, source):
-    """The top-level mapping of the compose file `source` whose content is `text`, extension fields and `version` dropped."""
+def parse_compose_text(text, source):
+    """The top-level mapping of the compose file `source` whose content is `text`, as written."""
     if len(text) > MAX_BUNDLE_BYTES or len(text.encode('utf-8', 'surrogatepass')) > MAX_BUNDLE_BYTES:
         raise ComposeError(None, 'is larger than %d MiB: that is no compose file' % (MAX_BUNDLE_BYTES // 2 ** 20),
                            source=source)
@@ -86,7 +91,12 @@ def load_compose_text(text, source):
     if not isinstance(document, dict):
         raise ComposeError(None, 'the top level must be a mapping (services:, networks:, ...), not %s'
                            % _kind(document), source=source)
-    project = _without_extensions(document)
+    return document
+
+
+def without_extension_fields(project):
+    """A copy of a parsed compose mapping without `version` and the `x-` keys where compose allows them."""
+    project = _without_extensions(project)
     project.pop('version', None)
     for section in SECTIONS_WITH_EXTENSIONS:
         entries = project.get(section)
@@ -94,3 +104,8 @@ def load_compose_text(text, source):
             project[section] = {name: _without_extensions(entry) if isinstance(entry, dict) else entry
                                 for name, entry in entries.items()}
     return project
+
+
+def load_compose_text(text, source):
+    """The top-level mapping of the compose file `source` whose content is `text`, extension fields and `version` dropped."""
+    return without_extension_fields(parse_compose_text(text, source))
