@@ -65,7 +65,7 @@ def interpolate_string(text, env, path=''):
         try:
             value, unset_name = _substitute_one(substitution, env)
         except ValueError as error:
-            raise ComposeError(path, '%s (set it in the env option or in .env)' % error) from None
+            raise ComposeError(path, '%s (set it in the env option)' % error) from None
         if unset_name:
             unset.append(unset_name)
         return value
