@@ -24,8 +24,7 @@ base 60) and `2020-01-01` is text (yaml.v2 keeps a date-like value as a string).
 Extension fields (keys starting with `x-`) at the top level and in the entries of services,
 networks, volumes, secrets and configs are dropped: the CLI keeps them aside (getExtras) and deploys
 nothing from them; they mostly hold anchors, already resolved here. `version:` is accepted and
-dropped: nothing here depends on it. (The CLI refuses files whose `version` values differ; that
-check is not made here.)
+dropped: nothing here depends on it (read.py checks, as the CLI does, that several files agree on it).
 """
 
 from __future__ import annotations

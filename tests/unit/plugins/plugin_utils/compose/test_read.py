@@ -26,6 +26,7 @@ services:
     command: echo $$HOME
 '''
 OVERRIDE = '''\
+version: "3.8"
 services:
   web:
     ports: ["${PORT}:81"]
@@ -57,7 +58,7 @@ def test_the_merged_project_converts_to_a_bundle():
 
 def test_a_bad_variable_names_the_file_and_the_path_and_stops_everything():
     with pytest.raises(ComposeError) as raised:
-        read_compose([('base.yml', BASE), ('prod.yml', 'services: {web: {image: "${IMAGE:?set the image}"}}\n')], {})
+        read_compose([('base.yml', BASE), ('prod.yml', 'version: "3.8"\nservices: {web: {image: "${IMAGE:?set the image}"}}\n')], {})
     error = raised.value
     assert error.source == 'prod.yml' and error.path == 'services.web.image'
     assert str(error).startswith('prod.yml: services.web.image: ') and 'set the image' in str(error)
@@ -71,7 +72,7 @@ def test_extension_fields_are_interpolated_before_they_are_dropped_as_the_cli_do
 
 def test_a_yaml_error_in_a_later_file_names_that_file_and_line():
     with pytest.raises(ComposeError) as raised:
-        read_compose([('a.yml', BASE), ('b.yml', 'services:\n  web:\n    image: [\n')], {})
+        read_compose([('a.yml', BASE), ('b.yml', 'services:\n  web:\n    image: [\n')], {})  # before versions
     assert raised.value.source == 'b.yml' and raised.value.line == 4
 
 
@@ -79,6 +80,22 @@ def test_no_dotenv_is_read_only_env():
     # docker stack deploy substitutes from its process environment only; it reads no .env file.
     project, warnings = read_compose([('a.yml', 'services: {web: {image: "app:${TAG}"}}\n')], {})
     assert project['services']['web']['image'] == 'app:' and warnings
+
+
+@pytest.mark.parametrize('first, second', [
+    ('version: "3.8"\n', 'version: 3.8\n'),
+    ('', 'version: "3"\n'),
+    ('version: 3\n', 'version: 3.0\n'),
+])
+def test_files_that_agree_on_the_version_merge(first, second):
+    services = 'services: {web: {image: a}}\n'
+    assert read_compose([('a.yml', first + services), ('b.yml', second + services)], {})[0]['services']
+
+
+def test_files_of_different_versions_are_refused_as_the_cli_refuses_them():
+    with pytest.raises(ComposeError) as raised:
+        read_compose([('a.yml', 'version: "3.1"\nservices: {}\n'), ('b.yml', 'version: "3.4"\nservices: {}\n')], {})
+    assert str(raised.value).startswith('b.yml: version: is 3.4 here but 3.1 in a.yml')
 
 
 def test_no_source_is_an_error():
