@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.merge import merge_compose
@@ -164,3 +166,45 @@ def test_a_bad_short_port_in_a_merge_names_its_path():
 def test_no_file_is_an_error():
     with pytest.raises(ComposeError):
         merge_compose([])
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.floats(allow_nan=False),
+                    st.sampled_from(['', '80', '8080:80', '8000-8001:80-81', '1-2:3', 'a:b:c:d', 'x=1', '/data:/d:ro']))
+# A small vocabulary, so that two files often write the same keys and the special rules meet.
+KEYS = st.sampled_from(['ports', 'volumes', 'secrets', 'networks', 'logging', 'ulimits', 'command', 'environment',
+                        'deploy', 'replicas', 'dns', 'driver', 'options', 'aliases', 'published', 'source'])
+TREES = st.recursive(SCALARS, lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children,
+                                                                                                   max_size=4),
+                     max_leaves=25)
+NAMES = st.sampled_from(['n1', 'n2'])
+SHAPED = {  # each special rule's input in the shapes compose gives it, and in others
+    'networks': st.lists(NAMES, max_size=2) | st.dictionaries(NAMES, st.none() | st.fixed_dictionaries(
+        {}, optional={'aliases': st.lists(NAMES, max_size=2), 'ipv4_address': SCALARS}), min_size=1),
+    'ports': st.lists(SCALARS | st.fixed_dictionaries({'target': SCALARS}, optional={'published': SCALARS}),
+                      max_size=3) | TREES,
+    'volumes': st.lists(SCALARS | st.fixed_dictionaries({}, optional={'target': SCALARS}), max_size=3),
+    'logging': st.fixed_dictionaries({}, optional={'driver': st.sampled_from(['', 'syslog', 'json-file']),
+                                                   'options': st.dictionaries(NAMES, SCALARS)}) | TREES,
+    'ulimits': st.dictionaries(NAMES, SCALARS | st.fixed_dictionaries({'soft': SCALARS})) | TREES,
+    'deploy': st.fixed_dictionaries({}, optional={'replicas': SCALARS, 'labels': st.lists(SCALARS) | TREES}),
+    'environment': st.lists(SCALARS, max_size=3) | st.dictionaries(NAMES, SCALARS),
+}
+# Mostly every special key in both files, so that the rules meet; sometimes anything.
+SERVICE = st.one_of(st.fixed_dictionaries(SHAPED), st.fixed_dictionaries(SHAPED), st.fixed_dictionaries({}, optional=SHAPED),
+                    st.dictionaries(KEYS, TREES, max_size=6))
+STRUCTURED = st.fixed_dictionaries({'services': st.fixed_dictionaries({'web': SERVICE})}, optional={'networks': TREES})
+FILES = st.one_of(STRUCTURED, STRUCTURED, STRUCTURED,
+                  st.dictionaries(st.sampled_from(['services', 'networks', 'version']), TREES, max_size=3))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(FILES, min_size=1, max_size=3))
+def test_any_mappings_merge_or_give_a_compose_error(files):
+    before = copy.deepcopy(files)
+    try:
+        project = merge_compose(files)
+    except ComposeError as error:
+        assert error.path and error.path.startswith('services.')
+    else:
+        assert isinstance(project, dict)
+    assert files == before
