@@ -29,8 +29,9 @@ before conversion (short and long syntaxes are normalised only where a rule need
     replaces the whole entry (mergeLoggingConfig);
   - `ulimits`: by name, a later value replaces the earlier one whole (mergeUlimitsConfig);
   - any other list is appended (WithAppendSlice): cap_add, dns, extra_hosts, env_file, placement
-    constraints, and also healthcheck `test`, which the CLI appends too. `dns`, `dns_search`,
-    `env_file` and `tmpfs` written as one string count as a list of one.
+    constraints, and also healthcheck `test`, which the CLI appends too (a string test counting as
+    ["CMD-SHELL", string]). `dns`, `dns_search`, `env_file` and `tmpfs` written as one string count
+    as a list of one.
 
 Not verified against the CLI: whether mergo overrides an `environment` value that is set in both
 files (the CLI holds them as pointers); here the later value wins, as for labels (merge_test.go).
@@ -46,6 +47,7 @@ TOP_LEVEL_BY_NAME = ('volumes', 'networks', 'secrets', 'configs')
 MAPPINGS_FROM_LISTS = {('environment',): None, ('labels',): '', ('deploy', 'labels'): '', ('sysctls',): ''}
 STRING_OR_LIST = ('dns', 'dns_search', 'env_file', 'tmpfs')
 REPLACED_WHEN_NOT_EMPTY = ('command', 'entrypoint')
+HEALTHCHECK_TEST = ('healthcheck', 'test')
 REPLACED_EVEN_BY_ZERO = (('deploy', 'replicas'),)
 
 
@@ -166,6 +168,9 @@ def _merge_value(base, override, keys):
     """The generic rule (mergo WithOverride, WithAppendSlice) at the service path `keys`."""
     if keys in MAPPINGS_FROM_LISTS:
         base, override = _as_mapping(base, MAPPINGS_FROM_LISTS[keys]), _as_mapping(override, MAPPINGS_FROM_LISTS[keys])
+    elif keys == HEALTHCHECK_TEST:
+        # The CLI's HealthCheckTest reads a string as ["CMD-SHELL", string] before appending.
+        base, override = (['CMD-SHELL', value] if isinstance(value, str) else value for value in (base, override))
     if base is None:
         return override
     if override is None:

@@ -147,6 +147,11 @@ def test_mappings_merge_deeply_and_other_lists_append():
                    'resources': {'limits': {'cpus': '1', 'memory': '2G'}}}}
 
 
+def test_a_healthcheck_test_string_is_appended_as_cmd_shell():
+    merged = merged_service({'healthcheck': {'test': 'curl -f a'}}, {'healthcheck': {'test': ['CMD', 'true']}})
+    assert merged['healthcheck']['test'] == ['CMD-SHELL', 'curl -f a', 'CMD', 'true']
+
+
 def test_three_files_fold_in_order_and_inputs_are_not_changed():
     files = [{'services': {'web': {'image': 'a', 'ports': ['80:80']}}},
              {'services': {'web': {'image': 'b'}, 'db': {'image': 'pg'}}},
