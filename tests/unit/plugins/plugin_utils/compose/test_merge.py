@@ -178,9 +178,9 @@ SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.floats(
 # A small vocabulary, so that two files often write the same keys and the special rules meet.
 KEYS = st.sampled_from(['ports', 'volumes', 'secrets', 'networks', 'logging', 'ulimits', 'command', 'environment',
                         'deploy', 'replicas', 'dns', 'driver', 'options', 'aliases', 'published', 'source'])
-TREES = st.recursive(SCALARS, lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children,
-                                                                                                   max_size=4),
-                     max_leaves=25)
+TREES = st.recursive(
+    SCALARS, lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=4),
+    max_leaves=25)
 NAMES = st.sampled_from(['n1', 'n2'])
 SHAPED = {  # each special rule's input in the shapes compose gives it, and in others
     'networks': st.lists(NAMES, max_size=2) | st.dictionaries(NAMES, st.none() | st.fixed_dictionaries(
