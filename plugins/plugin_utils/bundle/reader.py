@@ -78,9 +78,9 @@ def _written(node):
     return node.value if len(node.value) <= 40 else node.value[:37] + '...'
 
 
-def _tag_message(tag):
-    return ('the tag %s has no meaning in a bundle (JSON data: text, numbers, booleans, null, lists and mappings)'
-            % tag.replace(_TAG, '!!'))
+def _tag_message(tag, document='a bundle'):
+    return ('the tag %s has no meaning in %s (JSON data: text, numbers, booleans, null, lists and mappings)'
+            % (tag.replace(_TAG, '!!'), document))
 
 
 def read_bundle_file(path):
@@ -167,6 +167,8 @@ class _BoundedComposer(Composer):
     stops at MAX_DEPTH.
     """
 
+    document = 'a bundle'  # what the messages call the file; the compose loader says 'a compose file'
+
     def __init__(self):
         Composer.__init__(self)
         self.json_parts = []  # the JSON path of the node being composed
@@ -190,7 +192,7 @@ class _BoundedComposer(Composer):
                 return node, 1
             if id(node) not in self.counts:
                 self.refuse(event.start_mark, self.json_parts, 'the alias *%s stands for a list or mapping that holds '
-                            'it; a bundle is a tree' % event.anchor)
+                            'it; %s is a tree' % (event.anchor, self.document))
             return node, self.counts[id(node)]
         if event.anchor is not None and event.anchor in self.anchors:
             raise ComposerError('found duplicate anchor %r; first occurrence' % event.anchor,
@@ -207,7 +209,7 @@ class _BoundedComposer(Composer):
         if tag is None or tag == '!':
             tag = self.resolve(node_class, None, event.implicit)
         if tag != (_SEQ if kind is SequenceStartEvent else _MAP):
-            self.refuse(event.start_mark, self.json_parts, _tag_message(tag))
+            self.refuse(event.start_mark, self.json_parts, _tag_message(tag, self.document))
         node = node_class(tag, [], event.start_mark, None, flow_style=event.flow_style)
         if event.anchor is not None:
             self.anchors[event.anchor] = node
@@ -230,9 +232,9 @@ class _BoundedComposer(Composer):
             return node  # keys are checked by compose_pairs, which also sees aliases used as keys
         if tag not in _JSON_TAGS:
             if _reads_as(node):
-                self.refuse(node.start_mark, self.json_parts, '%s is %s in YAML, which a bundle cannot hold; quote it '
-                            'to mean the text: "%s"' % (_written(node), _reads_as(node), _written(node)))
-            self.refuse(node.start_mark, self.json_parts, _tag_message(tag))
+                self.refuse(node.start_mark, self.json_parts, '%s is %s in YAML, which %s cannot hold; quote it '
+                            'to mean the text: "%s"' % (_written(node), _reads_as(node), self.document, _written(node)))
+            self.refuse(node.start_mark, self.json_parts, _tag_message(tag, self.document))
         if tag == _INT and len(node.value) > MAX_NUMBER_DIGITS:
             self.refuse(node.start_mark, self.json_parts, 'the number %s has %d digits: the Engine API takes at most '
                         '20' % (_written(node), len(node.value)))

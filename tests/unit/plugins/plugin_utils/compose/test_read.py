@@ -1,0 +1,125 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""read_compose: each file parsed and interpolated on its own, then merged, as docker/cli's loader.Load."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.convert import compose_to_bundle
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.read import read_compose
+
+BASE = '''\
+version: "3.8"
+x-common: &common
+  image: "registry/app:${TAG:-latest}"
+  deploy: {replicas: 2}
+services:
+  web:
+    <<: *common
+    ports: ["8080:80"]
+    command: echo $$HOME
+'''
+OVERRIDE = '''\
+version: "3.8"
+services:
+  web:
+    ports: ["${PORT}:81"]
+    environment:
+      - LEVEL=${LEVEL}
+'''
+
+
+def test_each_file_is_interpolated_then_the_files_merge():
+    project, warnings = read_compose([('base.yml', BASE), ('prod.yml', OVERRIDE)], {'TAG': '1.2', 'PORT': '8080'})
+    web = project['services']['web']
+    assert web['image'] == 'registry/app:1.2'
+    # Merged by the interpolated published port: the override's 8080 replaces the base's.
+    assert web['ports'] == ['8080:81']
+    # `$$` became `$` in its own file, once: the merge does not substitute again.
+    assert web['command'] == 'echo $HOME'
+    assert web['environment'] == ['LEVEL=']
+    assert warnings == ['prod.yml: services.web.environment[0]: variable LEVEL is not set, substituting an empty string']
+    assert 'x-common' not in project and 'version' not in project
+
+
+def test_the_merged_project_converts_to_a_bundle():
+    project, _warnings = read_compose([('base.yml', BASE), ('prod.yml', OVERRIDE)], {'PORT': '9090', 'LEVEL': 'info'})
+    bundle, _notes = compose_to_bundle(project, 'shop')
+    web = bundle['Services']['web']
+    assert web['Image'] == 'registry/app:latest' and web['Env'] == ['LEVEL=info']
+    assert [port['PublishedPort'] for port in web['Ports']] == [8080, 9090]
+
+
+def test_a_bad_variable_names_the_file_and_the_path_and_stops_everything():
+    with pytest.raises(ComposeError) as raised:
+        read_compose([('base.yml', BASE), ('prod.yml', 'version: "3.8"\nservices: {web: {image: "${IMAGE:?set the image}"}}\n')], {})
+    error = raised.value
+    assert error.source == 'prod.yml' and error.path == 'services.web.image'
+    assert str(error).startswith('prod.yml: services.web.image: ') and 'set the image' in str(error)
+
+
+def test_extension_fields_are_interpolated_before_they_are_dropped_as_the_cli_does():
+    with pytest.raises(ComposeError) as raised:
+        read_compose([('a.yml', 'x-bad: "cost: 5$"\nservices: {web: {image: a}}\n')], {})
+    assert raised.value.path == 'x-bad'
+
+
+def test_a_yaml_error_in_a_later_file_names_that_file_and_line():
+    with pytest.raises(ComposeError) as raised:
+        read_compose([('a.yml', BASE), ('b.yml', 'services:\n  web:\n    image: [\n')], {})  # before versions
+    assert raised.value.source == 'b.yml' and raised.value.line == 4
+
+
+def test_no_dotenv_is_read_only_env():
+    # docker stack deploy substitutes from its process environment only; it reads no .env file.
+    project, warnings = read_compose([('a.yml', 'services: {web: {image: "app:${TAG}"}}\n')], {})
+    assert project['services']['web']['image'] == 'app:' and warnings
+
+
+@pytest.mark.parametrize('first, second', [
+    ('version: "3.8"\n', 'version: 3.8\n'),
+    ('', 'version: "3"\n'),
+    ('version: 3\n', 'version: 3.0\n'),
+])
+def test_files_that_agree_on_the_version_merge(first, second):
+    services = 'services: {web: {image: a}}\n'
+    assert read_compose([('a.yml', first + services), ('b.yml', second + services)], {})[0]['services']
+
+
+def test_files_of_different_versions_are_refused_as_the_cli_refuses_them():
+    with pytest.raises(ComposeError) as raised:
+        read_compose([('a.yml', 'version: "3.1"\nservices: {}\n'), ('b.yml', 'version: "3.4"\nservices: {}\n')], {})
+    assert str(raised.value).startswith('b.yml: version: is 3.4 here but 3.1 in a.yml')
+
+
+def test_no_source_is_an_error():
+    with pytest.raises(ComposeError):
+        read_compose([], {})
+
+
+SERVICE_LINES = st.sampled_from([
+    'services:', '  web:', '    image: a', '    image: ${X:-b}', '    ports: ["${P}:80"]', '    ports: [80]',
+    '    command: $$x', '    <<: *a', 'x-a: &a {user: u}', '    environment: [A=$A]', '    networks: [n]',
+    '    logging: {driver: syslog}', '    deploy: {replicas: 0}', '  ', '- ', '$', '{', 'version: 3',
+])
+FILES = st.lists(SERVICE_LINES, max_size=12).map('\n'.join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(['a.yml', 'b.yml']), FILES | st.text(max_size=80)), min_size=1, max_size=3),
+       st.dictionaries(st.sampled_from(['X', 'P', 'A']), st.sampled_from(['', '1', '8080', 'x:y'])))
+def test_any_files_give_a_mapping_or_a_compose_error_in_bounded_time(sources, env):
+    started = time.monotonic()
+    try:
+        project, warnings = read_compose(sources, env)
+    except ComposeError as error:
+        assert len(str(error)) < 2000
+    else:
+        assert isinstance(project, dict) and isinstance(warnings, list)
+    assert time.monotonic() - started < 2
