@@ -18,7 +18,7 @@ from __future__ import annotations
 import shlex
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
-from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 
 # Keys Swarm ignores: the CLI prints "Ignoring unsupported options: ..." (or "deprecated") and deploys.
@@ -220,6 +220,7 @@ class _Context:
         self.name = name
         self.notes = []
         self.todo = []
+        self.origins = {}  # bundle key -> the compose path that set it, to name it in errors
 
 
 def _volume_source(source, context, path):
@@ -556,6 +557,9 @@ def _ulimits(value, path, _context):
         where = _path(path, name)
         if isinstance(item, dict):
             _known(item, ('soft', 'hard'), where)
+            for bound in ('soft', 'hard'):
+                if item.get(bound) is None:
+                    _fail(_path(where, bound), 'is required: give both soft and hard, or one number for both')
             soft = _integer(item.get('soft'), _path(where, 'soft'))
             hard = _integer(item.get('hard'), _path(where, 'hard'))
         else:
@@ -647,6 +651,7 @@ def _service(name, compose, context, env_file_values):
         if key not in SERVICE_KEYS:
             _fail(where, 'unknown service key; see the compose specification for the keys docker stack deploy reads')
         for bundle_key, bundle_value in SERVICE_KEYS[key](value, where, context).items():
+            context.origins[bundle_key] = where
             if bundle_key == 'DNSConfig' and bundle_key in service:
                 service[bundle_key].update(bundle_value)
             else:
@@ -658,6 +663,7 @@ def _service(name, compose, context, env_file_values):
         merged = dict(_key_values(env_file_values[name], _path(path, 'env_file'), keep_bare=True))
         merged.update(_key_values(compose.get('environment') or {}, _path(path, 'environment'), keep_bare=True))
         service['Env'] = _environment(merged, _path(path, 'environment'))
+        context.origins['Env'] = _path(path, 'env_file')
     if compose.get('restart') is not None and 'RestartPolicy' not in service:
         policy = _restart_from_container_policy(compose['restart'], _path(path, 'restart'))
         if policy:
@@ -758,6 +764,35 @@ def _check_volumes(project):
                 _fail(_path(path, key), 'volume %s ' % key + _NOT_YET)
 
 
+_TOP_LEVEL_SECTIONS = {'Networks': 'networks', 'Secrets': 'secrets', 'Configs': 'configs'}
+
+
+def _compose_place(problem, origins):
+    """(compose path, message) of a problem check_bundle found in the converted bundle.
+
+    The bundle path is mapped back to the compose key that set the value: exactly when the
+    bundle key is that key's whole value (stop_grace_period -> StopGracePeriod), else the
+    compose key with the bundle path beside it (deploy -> Resources.Limits.Memory).
+    """
+    for service, keys in origins.items():
+        prefix = json_path(['Services', service])
+        rest = problem.path[len(prefix):]
+        if not problem.path.startswith(prefix) or rest[:1] not in ('', '.', '['):
+            continue
+        key = rest[1:].split('.')[0].split('[')[0] if rest.startswith('.') else None
+        origin = keys.get(key)
+        if origin is None:
+            return _path('services', service), problem.message
+        if rest == '.' + key:
+            return origin, problem.message
+        return origin, '%s (at %s in the converted bundle)' % (problem.message, problem.path)
+    for section, compose_section in _TOP_LEVEL_SECTIONS.items():
+        prefix = json_path([section])
+        if problem.path.startswith(prefix):
+            return compose_section, '%s (at %s in the converted bundle)' % (problem.message, problem.path)
+    return '(top level)', '%s (at %s in the converted bundle)' % (problem.message, problem.path)
+
+
 def compose_to_bundle(project, stack='stack', env_file_values=None):
     """(bundle, notes): the bundle `docker stack deploy -c` would deploy for `project`, and what to tell the user.
 
@@ -773,9 +808,11 @@ def compose_to_bundle(project, stack='stack', env_file_values=None):
     bundle = {'Version': '0.1', 'Services': {}}
     notes = []
     used_default = False
+    origins = {}
     for name, compose in services.items():
         context = _Context(stack, project, name)
         bundle['Services'][_text(name, 'services')] = _service(name, compose, context, env_file_values)
+        origins[name] = context.origins
         used_default = used_default or 'default' in bundle['Services'][name].get('Networks', [])
         notes.extend(context.notes)
         notes.extend('TODO: ' + item for item in context.todo)
@@ -787,7 +824,5 @@ def compose_to_bundle(project, stack='stack', env_file_values=None):
     problems = check_bundle(bundle, stack)
     if problems:
         # A value the conversion let through but the bundle refuses: still a compose error, never a traceback.
-        first = problems[0]
-        _fail('services', 'the converted bundle is refused at %s: %s; fix the compose key that sets it' % (
-            first.path, first.message))
+        _fail(*_compose_place(problems[0], origins))
     return bundle, notes

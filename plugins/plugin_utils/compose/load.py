@@ -68,6 +68,11 @@ def _without_extensions(mapping):
     return {key: value for key, value in mapping.items() if not key.startswith('x-')}
 
 
+def _character_at(text, mark):
+    lines = text.splitlines()
+    return lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ''
+
+
 def parse_compose_text(text, source):
     """The top-level mapping of the compose file `source` whose content is `text`, as written."""
     if len(text) > MAX_BUNDLE_BYTES or len(text.encode('utf-8', 'surrogatepass')) > MAX_BUNDLE_BYTES:
@@ -84,6 +89,8 @@ def parse_compose_text(text, source):
         if problem == 'but found another document':
             # yaml.v2 would read the first document and ignore the rest: refused rather than half-read.
             problem = 'a second YAML document (after `---`); a compose file holds one: split it into files'
+        elif mark is not None and _character_at(text, mark) == '\t':
+            problem += ': a tab; YAML indents with spaces only, replace the tabs'
         raise ComposeError(None, problem, source=source, line=mark.line + 1 if mark else None) from None
     finally:
         loader.dispose()

@@ -10,9 +10,10 @@ substitute. As in docker/cli (cli/compose/loader/loader.go Load at commit 34797d
 parsed and interpolated on its own, then the files are merged (merge.py); a file that cannot be
 read stops everything, before any merge.
 
-All files must give one `version` (the CLI's "version mismatched between two composefiles"); no
-`version`, an empty one and "3" all mean the latest 3.x (cli/compose/schema/schema.go Version, at
-commit 0ba14fde). Nothing else depends on `version` here.
+All files must give one `version` (the CLI's "version mismatched between two composefiles"). As
+`docker stack config` of CLI 28.2 reads it: a string from "3.0" to "3.13"; no `version`, an empty
+one and "3" mean the latest, "3.13"; a number (version: 3.8 unquoted) is refused. Nothing else
+depends on `version` here.
 
 Variables come from `env` only. `docker stack deploy` reads no `.env` file: its environment is the
 process's (cli/command/stack/loader/loader.go GetConfigDetails/buildEnvironment at commit 0e73168b),
@@ -21,21 +22,32 @@ unlike `docker compose`.
 
 from __future__ import annotations
 
+from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.interpolation import interpolate_tree
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.load import parse_compose_text, without_extension_fields
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.merge import merge_compose
 
 
-def _version(parsed):
-    """The version as the CLI compares it: the value's text (yaml.v2 reads 3.10 as the number 3.1)."""
+# The versions docker stack deploy (CLI 28.2) reads: "3.0" to "3.13"; none, "" and "3" mean the latest.
+LATEST_VERSION_MINOR = 13
+
+
+def _version(parsed, name):
+    """The version as the CLI reads it (`docker stack config`, CLI 28.2): a string, 3.0 to 3.13."""
     if 'version' not in parsed:
-        return '3.x'
+        return '3.%d' % LATEST_VERSION_MINOR
     version = parsed['version']
-    if isinstance(version, float) and version.is_integer():
-        version = int(version)  # Go prints the float 3.0 as "3"
-    text = '' if version is None else str(version)
-    return '3.x' if text in ('', '3') else text
+    if not isinstance(version, str):
+        raise ComposeError('version', 'must be a string: quote it, as in version: "3.8"', source=name)
+    if version in ('', '3'):
+        return '3.%d' % LATEST_VERSION_MINOR
+    major, _dot, minor = version.partition('.')
+    if major != '3' or not minor.isdigit() or int(minor) > LATEST_VERSION_MINOR or minor != str(int(minor)):
+        raise ComposeError('version', 'unsupported compose file version %s: docker stack deploy reads 3.0 to 3.%d; '
+                           'write one of those or leave version out' % (short_repr(version), LATEST_VERSION_MINOR),
+                           source=name)
+    return version
 
 
 def read_compose(sources, env):
@@ -45,7 +57,7 @@ def read_compose(sources, env):
     projects, warnings, first_version = [], [], None
     for name, text in sources:
         parsed = parse_compose_text(text, name)
-        version = _version(parsed)
+        version = _version(parsed, name)
         if first_version is None:
             first_version = (version, name)
         elif version != first_version[0]:

@@ -83,13 +83,29 @@ def test_no_dotenv_is_read_only_env():
 
 
 @pytest.mark.parametrize('first, second', [
-    ('version: "3.8"\n', 'version: 3.8\n'),
+    ('version: "3.8"\n', "version: '3.8'\n"),
     ('', 'version: "3"\n'),
-    ('version: 3\n', 'version: 3.0\n'),
+    ('version: ""\n', 'version: "3.13"\n'),
 ])
 def test_files_that_agree_on_the_version_merge(first, second):
     services = 'services: {web: {image: a}}\n'
     assert read_compose([('a.yml', first + services), ('b.yml', second + services)], {})[0]['services']
+
+
+@pytest.mark.parametrize('version, message', [
+    ('3.8', 'version: must be a string: quote it'),
+    ('3', 'version: must be a string: quote it'),
+    ('"2.4"', "unsupported compose file version '2.4': docker stack deploy reads 3.0 to 3.13"),
+    ('"3.14"', "unsupported compose file version '3.14'"),
+    ('"3.x"', "unsupported compose file version '3.x'"),
+    ('"4"', "unsupported compose file version '4'"),
+    ('"3.01"', "unsupported compose file version '3.01'"),
+])
+def test_versions_the_cli_refuses_are_refused(version, message):
+    # As `docker stack config` of CLI 28.2 answers for each (measured).
+    with pytest.raises(ComposeError) as raised:
+        read_compose([('a.yml', 'version: %s\nservices: {web: {image: a}}\n' % version)], {})
+    assert str(raised.value).startswith('a.yml: version: ') and message in str(raised.value)
 
 
 def test_files_of_different_versions_are_refused_as_the_cli_refuses_them():
