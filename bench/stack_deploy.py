@@ -11,10 +11,11 @@ healthcheck, resources, a placement constraint) is deployed, redeployed
 unchanged, and redeployed with one service changed, by
 
   crane     crane.swarm.swarm_stack with the stack as an extended DAB bundle (src on the controller)
+  compose   crane.swarm.swarm_stack with the same stack as a compose file (compose on the controller)
   community community.docker.docker_stack with the same stack as a compose file on the manager
   cli       docker stack deploy --resolve-image never with that compose file, on the manager
 
-in interleaved rounds (crane, community, cli, crane, ...) so that ratios hold
+in interleaved rounds (crane, compose, community, cli, crane, ...) so that ratios hold
 when the machine's speed drifts. An empty playbook is timed in every round:
 Ansible's own start-up. Every tool talks to the engine through a counting
 proxy on the manager (bench/count_proxy.py), which logs each API request.
@@ -43,9 +44,10 @@ from harness import form_swarm3
 STACK = 'bench'
 NAMESPACE_LABEL = 'com.docker.stack.namespace'
 MANAGER = 'node1'
-TOOLS = ('crane', 'community', 'cli')
+TOOLS = ('crane', 'compose', 'community', 'cli')
+CRANE_TOOLS = ('crane', 'compose')
 STEPS = ('first deploy', 'no-op redeploy', 'one service changed')
-TOOL_NAMES = {'crane': 'crane.swarm.swarm_stack', 'community': 'community.docker.docker_stack',
+TOOL_NAMES = {'crane': 'crane.swarm.swarm_stack', 'compose': 'crane.swarm.swarm_stack compose:', 'community': 'community.docker.docker_stack',
               'cli': 'docker stack deploy'}
 CHANGED_SERVICE = 'svc001'
 SETTLE_TIMEOUT = 600
@@ -58,6 +60,8 @@ NOOP_MAX_REQUESTS = 8
 NOOP_MAX_MODULE_SECONDS = 0.3
 NOOP_MIN_SPEEDUP_OVER_COMMUNITY = 20.0
 FIRST_DEPLOY_MAX_RATIO_TO_CLI = 1.2
+# Issue 12: reading a compose file makes the first deploy and the no-op at most 10% slower than the bundle.
+COMPOSE_MAX_RATIO_TO_BUNDLE = 1.1
 TARGET_SIZE = 200
 
 
@@ -173,25 +177,29 @@ class StackBenchmark:
         self.tools.install()
 
     def write_stack_files(self, size):
-        """Bundles on the controller, compose files on the manager; returns their paths."""
+        """Bundles and compose files on the controller, the compose files also on the manager; their paths."""
         paths = {}
         for variant, revision_of in (('base', None), ('changed', CHANGED_SERVICE)):
             bundle = os.path.join(self.workdir, 'bench-%d-%s.dab.yml' % (size, variant))
             with open(bundle, 'w') as bundle_file:
                 yaml.safe_dump(bundle_for(size, revision_of), bundle_file, sort_keys=False)
+            compose_text = yaml.safe_dump(compose_for(size, revision_of), sort_keys=False)
+            local_compose = os.path.join(self.workdir, 'bench-%d-%s.compose.yml' % (size, variant))
+            with open(local_compose, 'w') as compose_file:
+                compose_file.write(compose_text)
             compose = '/run/crane-bench/bench-%d-%s.compose.yml' % (size, variant)
-            self.tools.write(compose, yaml.safe_dump(compose_for(size, revision_of), sort_keys=False))
-            paths[variant] = (bundle, compose)
+            self.tools.write(compose, compose_text)
+            paths[variant] = {'bundle': bundle, 'local compose': local_compose, 'compose': compose}
         return paths
 
     # -- the three ways to deploy
 
-    def crane_play(self, bundle):
+    def crane_play(self, **source):
+        """swarm_stack with `source`: src=bundle path or compose=compose path, on the controller."""
+        arguments = dict(source, name=STACK, resolve_image='never', wait=False, docker_host=self.tools.docker_host)
         return [{'name': 'crane', 'hosts': MANAGER, 'gather_facts': False,
                  'vars': {'ansible_python_interpreter': self.tools.timed_python},
-                 'tasks': [{'name': 'deploy', 'crane.swarm.swarm_stack': {
-                     'name': STACK, 'src': bundle, 'resolve_image': 'never', 'wait': False,
-                     'docker_host': self.tools.docker_host}}]}]
+                 'tasks': [{'name': 'deploy', 'crane.swarm.swarm_stack': arguments}]}]
 
     def community_play(self, compose):
         return [{'name': 'community', 'hosts': MANAGER, 'gather_facts': False,
@@ -215,7 +223,8 @@ class StackBenchmark:
 
     def deploy(self, tool, size, step, paths):
         """One timed deployment; returns its sample and checks it did what the step means."""
-        bundle, compose = paths['changed' if step == 'one service changed' else 'base']
+        files = paths['changed' if step == 'one service changed' else 'base']
+        compose = files['compose']
         self.tools.take_requests()
         self.tools.take_module_seconds()
         sample = {}
@@ -226,11 +235,13 @@ class StackBenchmark:
                 raise SystemExit('bench: docker stack deploy failed: %s' % outcome['stderr'])
             sample.update(wall=seconds, module=seconds)
         else:
-            play = self.crane_play(bundle) if tool == 'crane' else self.community_play(compose)
+            play = {'crane': lambda: self.crane_play(src=files['bundle']),
+                    'compose': lambda: self.crane_play(compose=files['local compose']),
+                    'community': lambda: self.community_play(compose)}[tool]()
             seconds, outcome = timed_playbook(self.runner, play)
             module_runs = self.tools.take_module_seconds()
             sample.update(wall=seconds, module=sum(module_runs))
-            if tool == 'crane':
+            if tool in CRANE_TOOLS:
                 self.check_crane_result(outcome.result('deploy', MANAGER), size, step)
         sample['requests'], sample['kinds'] = request_summary(self.tools.take_requests())
         self.samples.setdefault((size, tool, step), []).append(sample)
@@ -346,7 +357,7 @@ def requests_text(samples):
 
 def report(bench, facts, rounds):
     lines = ['## Stack deployment', '']
-    lines += facts_table(facts, '%d, interleaved crane, community, cli (median [min-max])' % rounds)
+    lines += facts_table(facts, '%d, interleaved %s (median [min-max])' % (rounds, ', '.join(TOOLS)))
     lines += [
         'Columns: *playbook s* is the wall time of `ansible-playbook` (for the CLI: of `docker stack deploy` '
         'on the manager); *above empty* subtracts the median empty playbook of the same N (Ansible\'s start-up); '
@@ -380,7 +391,7 @@ def report(bench, facts, rounds):
                 vs_cli = '%.2fx' % (module / median_of(cli, 'module')) if cli and tool != 'cli' else ''
                 own_above = median_of(samples, 'wall') - empty
                 vs_community = ('%.1fx faster' % (community_above / own_above)
-                                if tool == 'crane' and community and own_above > 0 else '')
+                                if tool in CRANE_TOOLS and community and own_above > 0 else '')
                 lines.append('| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
                     size, step, TOOL_NAMES[tool], fmt_stat([sample['wall'] for sample in samples]), above,
                     fmt_stat([sample['module'] for sample in samples]), inside, requests_text(samples), vs_cli,
@@ -422,7 +433,15 @@ def targets(bench):
     verdict(first <= FIRST_DEPLOY_MAX_RATIO_TO_CLI * cli_first,
             'first deploy of N=%d at most %.1fx the CLI\'s time (module process vs CLI process): %.2fx (%.2f s vs %.2f s)'
             % (size, FIRST_DEPLOY_MAX_RATIO_TO_CLI, first / cli_first, first, cli_first))
-    changes = [sample['kinds'] for n in bench.sizes for sample in bench.samples[(n, 'crane', 'one service changed')]]
+    for step in ('first deploy', 'no-op redeploy'):
+        bundle_above = median_of(bench.samples[(size, 'crane', step)], 'wall') - empty
+        compose_above = median_of(bench.samples[(size, 'compose', step)], 'wall') - empty
+        verdict(compose_above <= COMPOSE_MAX_RATIO_TO_BUNDLE * bundle_above,
+                '%s of N=%d from a compose file at most %.1fx the time from the same bundle, above an empty '
+                'playbook: %.2fx (%.2f s vs %.2f s)' % (step, size, COMPOSE_MAX_RATIO_TO_BUNDLE,
+                                                         compose_above / bundle_above, compose_above, bundle_above))
+    changes = [sample['kinds'] for n in bench.sizes for tool in CRANE_TOOLS
+               for sample in bench.samples[(n, tool, 'one service changed')]]
     one_update = all(kinds.get('POST /services/{id}/update', 0) == 1 and not kinds.get('POST /services/create')
                      for kinds in changes)
     verdicts.append('%s: a one-service change sends exactly one service update request and no create (every N, '
