@@ -15,6 +15,8 @@ cannot express yet is refused with a ComposeError (UNSUPPORTED_KEYS), never drop
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import shlex
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
@@ -46,6 +48,12 @@ KNOWN_DIFFERENCES = (
     ('ports host_ip', 'the CLI drops the host IP of "127.0.0.1:8080:80" for a service (swarm publishes on all '
                       'addresses); so does this conversion, with a note'),
 )
+
+# Service keys whose lists the CLI's schema (uniqueItems) refuses with a repeated item.
+UNIQUE_ITEM_KEYS = frozenset((
+    'cap_add', 'cap_drop', 'group_add', 'ports', 'dns', 'dns_search', 'env_file', 'tmpfs', 'networks',
+    'environment', 'labels', 'sysctls', 'extra_hosts',
+))
 
 _NOT_YET = 'is not supported yet by crane.swarm (the bundle cannot express it); remove it or deploy with the docker CLI'
 
@@ -139,36 +147,46 @@ def _environment(value, path):
     return sorted(key if item is None else '%s=%s' % (key, item) for key, item in pairs.items())
 
 
-def _port_range(text, path):
+def _port_range(text, path, lowest=1):
     first, _sep, last = text.partition('-')
     if not first.isdigit() or (last and not last.isdigit()):
         _fail(path, 'expected a port or a range such as "8080-8081", got %s' % short_repr(text))
     start, end = int(first), int(last or first)
-    if not 1 <= start <= end <= 65535:
-        _fail(path, 'expected ports from 1 to 65535 in increasing order, got %s' % short_repr(text))
+    if not lowest <= start <= end <= 65535:
+        _fail(path, 'expected ports from %d to 65535 in increasing order, got %s' % (lowest, short_repr(text)))
     return list(range(start, end + 1))
 
 
 def _short_ports(text, path, notes):
-    """"[ip:][published[-range]:]target[-range][/protocol]", as nat.ParsePortSpec reads it."""
+    """"[ip:][published[-range]:]target[-range][/protocol]", as nat.ParsePortSpec reads it.
+
+    As measured with `docker stack config` (CLI 28.2): the protocol is case-insensitive; published 0
+    means none (the swarm assigns one); a published range with one target publishes each port of the
+    range to that target, a target range needs a published range of the same length.
+    """
     spec, _sep, protocol = text.partition('/')
-    protocol = protocol or 'tcp'
+    protocol = protocol.lower() or 'tcp'
     if protocol not in ('tcp', 'udp', 'sctp'):
         _fail(path, 'expected protocol tcp, udp or sctp, got %s' % short_repr(protocol))
     parts = spec.rsplit(':', 2)
     if len(parts) == 3:
+        host_ip = parts[0][1:-1] if parts[0].startswith('[') and parts[0].endswith(']') else parts[0]
+        try:
+            ipaddress.ip_address(host_ip)
+        except ValueError:
+            _fail(path, 'expected an IP address before the published port, got %s' % short_repr(parts[0]))
         notes.append('%s: the host IP %s is ignored by swarm (as by the CLI)' % (path, parts[0]))
     targets = _port_range(parts[-1], path)
-    published = _port_range(parts[-2], path) if len(parts) >= 2 and parts[-2] else None
+    published = _port_range(parts[-2], path, lowest=0) if len(parts) >= 2 and parts[-2] else None
     if published is not None and len(published) != len(targets):
-        if len(published) == 1:
-            published = published * len(targets)
+        if len(targets) == 1:
+            targets = targets * len(published)
         else:
-            _fail(path, 'the published and target ranges differ in length: %s' % short_repr(text))
+            _fail(path, 'a range of target ports needs a published range of the same length: %s' % short_repr(text))
     ports = []
     for index, target in enumerate(targets):
         port = {'Port': target, 'Protocol': protocol, 'PublishMode': 'ingress'}
-        if published is not None:
+        if published is not None and published[index]:
             port['PublishedPort'] = published[index]
         ports.append(port)
     return ports
@@ -240,13 +258,17 @@ def _volume_source(source, context, path):
 
 
 def _short_volume(text, context, path):
-    parts = text.split(':')
+    # Split as the CLI's loader splits it (measured): a third colon belongs to the mode, which it then ignores.
+    parts = text.split(':', 2)
     if len(parts) == 1:
+        if not text.startswith('/'):
+            _fail(path, 'the target %s must be an absolute path in the container' % short_repr(text))
         return {'Type': 'volume', 'Target': parts[0]}
-    if len(parts) > 3:
-        _fail(path, 'expected "source:target[:mode]", got %s' % short_repr(text))
     source, target = parts[0], parts[1]
     options = parts[2].split(',') if len(parts) == 3 else []
+    if not target.startswith('/'):
+        # The CLI's loader lets it through; the engine then refuses every task of the service.
+        _fail(path, 'the target %s must be an absolute path in the container' % short_repr(target))
     mount = {'Target': target}
     if source.startswith(('/', '.', '~')):
         mount['Type'] = 'bind'
@@ -254,17 +276,26 @@ def _short_volume(text, context, path):
     else:
         mount['Type'] = 'volume'
         mount['Source'] = _volume_source(source, context, path)
+    # As the CLI's loader reads the mode (measured, docker stack config of CLI 28.2): the last of ro/rw
+    # wins; an option it does not know (z, Z, ...) is ignored, so here it is ignored with a note; deploy
+    # then refuses nocopy on a bind mount and a propagation on a volume, and so does this.
     for option in options:
-        if option == 'ro':
-            mount['ReadOnly'] = True
-        elif option == 'rw':
-            pass
-        elif option == 'nocopy' and mount['Type'] == 'volume':
+        if option in ('ro', 'rw'):
+            mount['ReadOnly'] = option == 'ro'
+        elif option == 'nocopy':
+            if mount['Type'] != 'volume':
+                _fail(path, 'nocopy applies to volumes, and %s is a bind mount; remove it' % short_repr(source))
             mount['VolumeOptions'] = {'NoCopy': True}
-        elif option in ('private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave') and mount['Type'] == 'bind':
+        elif option in ('private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'):
+            if mount['Type'] != 'bind':
+                _fail(path, 'propagation %s applies to bind mounts, and %s is a volume; remove it' % (
+                    option, short_repr(source)))
             mount['BindOptions'] = {'Propagation': option}
         else:
-            _fail(path, 'unknown volume option %s; use ro, rw, nocopy or a bind propagation' % short_repr(option))
+            context.notes.append('%s: volume option %s ignored, as docker stack deploy ignores it'
+                                 % (path, short_repr(option)))
+    if not mount.get('ReadOnly'):
+        mount.pop('ReadOnly', None)
     return mount
 
 
@@ -630,6 +661,16 @@ def _restart_from_container_policy(value, path):
                        'or deploy.restart_policy' % short_repr(value))
 
 
+def _no_repeated_items(items, path):
+    seen = {}
+    for index, item in enumerate(items):
+        text = json.dumps(item, sort_keys=True, default=str)
+        if text in seen:
+            _fail(path, 'items %d and %d are the same; docker stack deploy refuses a repeated item: remove one'
+                  % (seen[text], index))
+        seen[text] = index
+
+
 def _service(name, compose, context, env_file_values):
     path = _path('services', name)
     compose = _mapping(compose, path)
@@ -650,6 +691,8 @@ def _service(name, compose, context, env_file_values):
             continue
         if key not in SERVICE_KEYS:
             _fail(where, 'unknown service key; see the compose specification for the keys docker stack deploy reads')
+        if key in UNIQUE_ITEM_KEYS and isinstance(value, list):
+            _no_repeated_items(value, where)
         for bundle_key, bundle_value in SERVICE_KEYS[key](value, where, context).items():
             context.origins[bundle_key] = where
             if bundle_key == 'DNSConfig' and bundle_key in service:

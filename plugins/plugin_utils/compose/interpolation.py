@@ -15,7 +15,9 @@ because a file must mean here what it means to the CLI:
 - the modifier is also taken after an unbraced name, up to the next `}` (`$A-x` is `${A-x}`);
 - no `:+`/`+` and no nested `${...}` in defaults: the CLI has neither;
 - any other `$` is an invalid template; an unset variable without default becomes "" (the CLI
-  warns; here a warning is returned).
+  warns; here a warning is returned);
+- an error is forgiven when a substitution after it in the same value succeeds (the CLI's
+  Substitute keeps only the last result); here it is also returned as a warning.
 
 Only `$` starts a substitution, so Swarm templates such as `{{.Node.Hostname}}` pass unchanged.
 Keys are never substituted, as in the CLI.
@@ -53,24 +55,39 @@ def _substitute_one(substitution, env):
 
 
 def interpolate_string(text, env, path=''):
-    """`text` with its variables substituted from `env` (a mapping of str); returns (text, unset names)."""
-    unset = []
+    """`text` with its variables substituted from `env` (a mapping of str).
+
+    Returns (text, unset names, forgiven errors). As the CLI's Substitute does, an error
+    (an invalid `$`, a missing required variable) only counts when no substitution after it
+    succeeds: a later success overwrites the CLI's error variable (`$-$A` gives "-a",
+    `${C:?x}$A` gives "a" with C unset; measured with `docker stack config`, CLI 28.2). Such
+    forgiven errors are returned, to be shown as warnings.
+    """
+    unset, forgiven, pending = [], [], [None]
 
     def replace(match):
         if match.group('escaped'):
             return '$'
         substitution = match.group('named') or match.group('braced')
         if not substitution:
-            raise ComposeError(path, 'invalid interpolation format in %r; write $$ for a literal $' % text)
+            pending[0] = 'invalid interpolation format in %r; write $$ for a literal $' % text
+            return ''
         try:
             value, unset_name = _substitute_one(substitution, env)
         except ValueError as error:
-            raise ComposeError(path, '%s (set it in the env option)' % error) from None
+            pending[0] = '%s (set it in the env option)' % error
+            return ''
+        if pending[0]:
+            forgiven.append(pending[0])
+            pending[0] = None
         if unset_name:
             unset.append(unset_name)
         return value
 
-    return _PATTERN.sub(replace, text), unset
+    result = _PATTERN.sub(replace, text)
+    if pending[0]:
+        raise ComposeError(path, pending[0])
+    return result, unset, forgiven
 
 
 def interpolate_tree(tree, env, path=''):
@@ -79,9 +96,12 @@ def interpolate_tree(tree, env, path=''):
 
     def walk(value, where):
         if isinstance(value, str):
-            result, unset = interpolate_string(value, env, where)
+            result, unset, forgiven = interpolate_string(value, env, where)
             for name in unset:
                 warnings.append('%s: variable %s is not set, substituting an empty string' % (where, name))
+            for error in forgiven:
+                warnings.append('%s: %s; the docker CLI lets it pass because a substitution after it succeeds, '
+                                'and so does crane: fix the value' % (where, error))
             return result
         if isinstance(value, dict):
             return {key: walk(item, '%s.%s' % (where, key) if where else str(key)) for key, item in value.items()}

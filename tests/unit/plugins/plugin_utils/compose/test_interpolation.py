@@ -45,6 +45,25 @@ def test_forms_as_the_cli(template, expected):
     assert interpolate_string(template, ENV)[0] == expected
 
 
+@pytest.mark.parametrize('template, expected', [
+    # An error followed by a successful substitution passes in the CLI (measured: docker stack config, CLI 28.2).
+    ('${$SET', '{value'),
+    ('$-$SET', '-value'),
+    ('${UNSET:?gone}$SET', 'value'),
+    ('${UNSET:?gone}${EMPTY}', ''),
+])
+def test_an_error_before_a_successful_substitution_passes_with_a_warning(template, expected):
+    tree, warnings = interpolate_tree({'t': template}, ENV)
+    assert tree == {'t': expected}
+    assert len(warnings) == 1 and warnings[0].startswith('t: ') and 'docker CLI lets it pass' in warnings[0]
+
+
+@pytest.mark.parametrize('template', ['${UNSET:?gone}$$', '$SET${UNSET:?gone}', '$-$$', '${SET}$', '$$$-'])
+def test_an_error_after_the_last_substitution_stands(template):
+    with pytest.raises(ComposeError):
+        interpolate_string(template, ENV)
+
+
 def test_unset_without_default_is_empty_and_warned():
     tree, warnings = interpolate_tree({'services': {'web': {'image': 'nginx:$TAG'}}}, {})
     assert tree == {'services': {'web': {'image': 'nginx:'}}}
@@ -77,7 +96,7 @@ def test_errors_name_the_path(value, fragment):
 @settings(max_examples=200, deadline=1000)
 @given(st.text().filter(lambda text: '$' not in text))
 def test_without_dollar_is_identity(text):
-    assert interpolate_string(text, ENV) == (text, [])
+    assert interpolate_string(text, ENV) == (text, [], [])
 
 
 @settings(max_examples=200, deadline=1000)

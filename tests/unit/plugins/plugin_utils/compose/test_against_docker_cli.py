@@ -1,0 +1,182 @@
+# Copyright: crane.swarm developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The compose reader against the docker CLI itself: `docker stack config` prints what
+`docker stack deploy` reads (its loader: interpolation, short syntaxes, version check)
+without an engine. Drawn inputs go to both; the answers must agree, errors included.
+
+Skipped, saying so, where no docker CLI is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.convert import compose_to_bundle
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.read import read_compose
+
+DOCKER = shutil.which('docker')
+pytestmark = pytest.mark.skipif(DOCKER is None, reason='no docker CLI here: `docker stack config` cannot be asked')
+STACK = 's'
+ENV = {'A': 'a', 'B': '', 'AB_C': 'x y'}  # C and D stay unset
+CLI_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def cli_config(tmp_dir, text, env=None):
+    """(the CLI's compose mapping, None) or (None, its error) for one compose file."""
+    path = os.path.join(tmp_dir, 'docker-stack.yml')
+    with open(path, 'w', encoding='utf-8') as compose_file:
+        compose_file.write(text)
+    process_env = dict(env or {}, PATH=os.environ.get('PATH', ''), HOME=tmp_dir, DOCKER_CONFIG=tmp_dir)
+    completed = subprocess.run([DOCKER, 'stack', 'config', '-c', path], capture_output=True, text=True,
+                               env=process_env, timeout=30, check=False)
+    if completed.returncode != 0:
+        return None, completed.stderr.strip()
+    return yaml.safe_load(completed.stdout), None
+
+
+def crane_service(text, env=None):
+    """(our bundle service `web`, None) or (None, our error) for one compose file."""
+    try:
+        project, _warnings = read_compose([('docker-stack.yml', text)], dict(env or {}))
+        bundle, _notes = compose_to_bundle(project, STACK)
+    except ComposeError as error:
+        return None, str(error)
+    return bundle['Services']['web'], None
+
+
+def service_text(**keys):
+    service = dict({'image': 'nginx'}, **keys)
+    return json.dumps({'services': {'web': service}, 'volumes': {'data': {}}})
+
+
+# ---------------------------------------------------------------- interpolation
+
+TEMPLATE_PIECES = st.sampled_from(['$', '$$', '{', '}', ':', '-', '?', 'A', 'B', 'C', 'AB_C', '_', 'x', ' ', '.',
+                                   '${A}', '${C}', '${A:-d}', '${C:-d}', '${B:-d}', '${B-d}', '${C-d}',
+                                   '${C:?gone}', '${B:?empty}', '${A?set}', '$A', '$C', '{{.Node.Hostname}}'])
+
+
+@CLI_SETTINGS
+@given(st.lists(TEMPLATE_PIECES, max_size=8).map(''.join))
+def test_interpolation_gives_what_the_cli_gives(tmp_path_factory, template):
+    text = service_text(labels={'t': template})
+    theirs, their_error = cli_config(str(tmp_path_factory.mktemp('cli')), text, ENV)
+    ours, our_error = crane_service(text, ENV)
+    assert (their_error is None) == (our_error is None), (template, their_error, our_error)
+    if theirs is not None:
+        assert ours['ContainerLabels']['t'] == theirs['services']['web']['labels']['t'], template
+
+
+# ---------------------------------------------------------------- ports, short syntax
+
+PORT_NUMBERS = ['80', '8080', '1', '65535', '65536', '80-81', '81-80', '9000-9001', 'x', '']
+# Target 0 is left out: the CLI's loader lets it through to the engine, crane refuses it at once.
+TARGETS = st.sampled_from(PORT_NUMBERS)
+PUBLISHED = st.sampled_from(PORT_NUMBERS + ['0', '0-1'])
+
+
+@st.composite
+def short_ports(draw):
+    text = draw(TARGETS)
+    if draw(st.booleans()):
+        text = draw(PUBLISHED) + ':' + text
+        if draw(st.booleans()):
+            text = draw(st.sampled_from(['127.0.0.1', '0.0.0.0', '[::1]', 'host'])) + ':' + text
+    if draw(st.booleans()):
+        text += '/' + draw(st.sampled_from(['tcp', 'udp', 'sctp', 'TCP', 'http', '']))
+    return text
+
+
+def their_ports(entries):
+    return [dict(Port=entry['target'], PublishedPort=entry.get('published'), Protocol=entry.get('protocol') or 'tcp',
+                 PublishMode=entry.get('mode') or 'ingress') for entry in entries]
+
+
+def our_ports(entries):
+    return [dict(Port=entry['Port'], PublishedPort=entry.get('PublishedPort'), Protocol=entry.get('Protocol') or 'tcp',
+                 PublishMode=entry.get('PublishMode') or 'ingress') for entry in entries]
+
+
+@CLI_SETTINGS
+@given(st.lists(short_ports(), min_size=1, max_size=3))
+def test_short_ports_give_what_the_cli_gives(tmp_path_factory, ports):
+    text = service_text(ports=ports)
+    theirs, their_error = cli_config(str(tmp_path_factory.mktemp('cli')), text)
+    ours, our_error = crane_service(text)
+    if theirs is not None:
+        published = [(entry.get('published'), entry.get('protocol')) for entry in theirs['services']['web']['ports']
+                     if entry.get('published') is not None]
+        if len(set(published)) < len(published):
+            their_error = 'the swarm refuses a port published twice'
+    assert (their_error is None) == (our_error is None), (ports, their_error, our_error)
+    if their_error is None:
+        published = [int(entry['published']) if entry.get('published') is not None else None
+                     for entry in theirs['services']['web'].get('ports', [])]
+        expected = [dict(entry, PublishedPort=number)
+                    for entry, number in zip(their_ports(theirs['services']['web'].get('ports', [])), published)]
+        assert our_ports(ours.get('Ports', [])) == expected, ports
+
+
+# ---------------------------------------------------------------- volumes, short syntax
+
+@st.composite
+def short_volumes(draw):
+    target = draw(st.sampled_from(['/srv', '/srv/a', 'relative', '/srv:x']))
+    # An undeclared volume is refused by `docker stack deploy` (convert), not by the loader `stack config` runs.
+    source = draw(st.sampled_from([None, 'data', '/abs', '/abs/b']))
+    text = target if source is None else source + ':' + target
+    if draw(st.booleans()):
+        modes = draw(st.lists(st.sampled_from(['ro', 'rw', 'z', 'Z', 'nocopy', 'shared', 'rshared', 'slave',
+                                               'rslave', 'private', 'rprivate', 'consistent', 'cached',
+                                               'delegated', 'bogus']), min_size=1, max_size=3))
+        text += ':' + ','.join(modes)
+    return text
+
+
+def their_mounts(entries):
+    mounts = []
+    for entry in entries:
+        source = entry.get('source')
+        if entry['type'] == 'volume' and source:
+            source = '%s_%s' % (STACK, source)
+        mounts.append(dict(Type=entry['type'], Source=source, Target=entry['target'],
+                           ReadOnly=bool(entry.get('read_only')), Consistency=entry.get('consistency'),
+                           Propagation=(entry.get('bind') or {}).get('propagation'),
+                           NoCopy=bool((entry.get('volume') or {}).get('nocopy'))))
+    return mounts
+
+
+def our_mounts(entries):
+    return [dict(Type=entry['Type'], Source=entry.get('Source'), Target=entry['Target'],
+                 ReadOnly=bool(entry.get('ReadOnly')), Consistency=entry.get('Consistency'),
+                 Propagation=(entry.get('BindOptions') or {}).get('Propagation'),
+                 NoCopy=bool((entry.get('VolumeOptions') or {}).get('NoCopy'))) for entry in entries]
+
+
+def deploy_refuses(entry):
+    """What the CLI's loader lets through and its deploy (convert/volume.go) or the engine refuses:
+    crane refuses it at once."""
+    return (not entry['target'].startswith('/')  # the engine: the target must be absolute
+            or (entry['type'] == 'volume' and 'bind' in entry)  # bind options are incompatible with type volume
+            or (entry['type'] == 'bind' and 'volume' in entry))  # volume options are incompatible with type bind
+
+
+@CLI_SETTINGS
+@given(st.lists(short_volumes(), min_size=1, max_size=2))
+def test_short_volumes_give_what_the_cli_gives(tmp_path_factory, volumes):
+    text = service_text(volumes=volumes)
+    theirs, their_error = cli_config(str(tmp_path_factory.mktemp('cli')), text)
+    ours, our_error = crane_service(text)
+    if theirs is not None and any(deploy_refuses(entry) for entry in theirs['services']['web'].get('volumes', [])):
+        their_error = 'refused by docker stack deploy or the engine'
+    assert (their_error is None) == (our_error is None), (volumes, their_error, our_error)
+    if theirs is not None and their_error is None:
+        assert our_mounts(ours.get('Mounts', [])) == their_mounts(theirs['services']['web'].get('volumes', [])), volumes
