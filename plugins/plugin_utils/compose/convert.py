@@ -141,10 +141,21 @@ def _key_values(value, path, keep_bare=False):
     return pairs
 
 
-def _environment(value, path):
-    # convertEnvironment: "KEY=value", a KEY without value stays bare; the CLI sorts the list.
+def resolved_environment(value, path, variables):
+    """A service's `environment` (list or mapping) as a mapping, its unset values taken from `variables`.
+
+    A KEY without a value or with an empty one takes the variable of that name when it is set, as
+    the CLI's loader takes it from its process environment, file by file before merging (measured:
+    A, A= and A: "" all give A=a when A=a); otherwise it stays as written (None for bare, or "").
+    """
     pairs = _key_values(value, path, keep_bare=True)
-    return sorted(key if item is None else '%s=%s' % (key, item) for key, item in pairs.items())
+    return dict((key, variables.get(key, item) if item in (None, '') else item) for key, item in pairs.items())
+
+
+def _environment(value, path, variables):
+    # convertEnvironment: "KEY=value" (a bare KEY without value), sorted.
+    resolved = resolved_environment(value, path, variables)
+    return sorted(key if item is None else '%s=%s' % (key, item) for key, item in resolved.items())
 
 
 def _port_range(text, path, lowest=1):
@@ -232,8 +243,9 @@ def _known(mapping, keys, path):
 class _Context:
     """What converters of one service need beyond its own value."""
 
-    def __init__(self, stack, project, name):
+    def __init__(self, stack, project, name, variables=None):
         self.stack = stack
+        self.variables = variables or {}
         self.project = project
         self.name = name
         self.notes = []
@@ -605,6 +617,13 @@ def _dns_config(bundle_key):
     return convert
 
 
+def _words(bundle_key):
+    def convert(value, path, _context):
+        words = _shell_words(value, path)
+        return {bundle_key: words} if words else {}  # empty: the CLI sends none (a nil slice)
+    return convert
+
+
 def _simple(bundle_key, converter):
     def convert(value, path, _context):
         return {bundle_key: converter(value, path)}
@@ -614,9 +633,9 @@ def _simple(bundle_key, converter):
 # compose service key -> converter(value, path, context) returning bundle service keys. Declared once.
 SERVICE_KEYS = {
     'image': _simple('Image', _string),
-    'entrypoint': _simple('Command', _shell_words),   # compose entrypoint is the bundle's Command
-    'command': _simple('Args', _shell_words),         # compose command is the bundle's Args
-    'environment': _simple('Env', _environment),
+    'entrypoint': _words('Command'),   # compose entrypoint is the bundle's Command
+    'command': _words('Args'),         # compose command is the bundle's Args
+    'environment': lambda value, path, context: {'Env': _environment(value, path, context.variables)},
     'labels': _simple('ContainerLabels', _key_values),  # service labels come from deploy.labels
     'ports': lambda value, path, context: _ports(value, path, context.notes),
     'volumes': _volumes,
@@ -705,7 +724,7 @@ def _service(name, compose, context, env_file_values):
         # The CLI: values from env_file first, `environment` wins.
         merged = dict(_key_values(env_file_values[name], _path(path, 'env_file'), keep_bare=True))
         merged.update(_key_values(compose.get('environment') or {}, _path(path, 'environment'), keep_bare=True))
-        service['Env'] = _environment(merged, _path(path, 'environment'))
+        service['Env'] = _environment(merged, _path(path, 'environment'), context.variables)
         context.origins['Env'] = _path(path, 'env_file')
     if compose.get('restart') is not None and 'RestartPolicy' not in service:
         policy = _restart_from_container_policy(compose['restart'], _path(path, 'restart'))
@@ -836,10 +855,12 @@ def _compose_place(problem, origins):
     return '(top level)', '%s (at %s in the converted bundle)' % (problem.message, problem.path)
 
 
-def compose_to_bundle(project, stack='stack', env_file_values=None):
+def compose_to_bundle(project, stack='stack', env_file_values=None, env=None):
     """(bundle, notes): the bundle `docker stack deploy -c` would deploy for `project`, and what to tell the user.
 
-    `project` is one merged, interpolated compose mapping. Raises ComposeError naming the compose path.
+    `project` is one merged, interpolated compose mapping; `env` the variables it was interpolated with
+    (they also give a value to an environment entry written without one). Raises ComposeError naming
+    the compose path.
     """
     project = _mapping(project, '(top level)')
     _known(project, tuple(key for key in project if key.startswith('x-'))
@@ -853,7 +874,7 @@ def compose_to_bundle(project, stack='stack', env_file_values=None):
     used_default = False
     origins = {}
     for name, compose in services.items():
-        context = _Context(stack, project, name)
+        context = _Context(stack, project, name, env)
         bundle['Services'][_text(name, 'services')] = _service(name, compose, context, env_file_values)
         origins[name] = context.origins
         used_default = used_default or 'default' in bundle['Services'][name].get('Networks', [])

@@ -13,8 +13,8 @@ before conversion (short and long syntaxes are normalised only where a rule need
 - top level: services by name; volumes, networks, secrets and configs by name, a later entry
   replacing an earlier one whole (mergo.Map of structs); any other key replaced;
 - a service in one file only is taken as written; a service in both is merged field by field:
-  - a scalar is replaced, except by an empty value ("", 0, false, null): mergo keeps the earlier
-    one (so `read_only: false` does not undo `read_only: true`); `deploy.replicas` is replaced even
+  - a scalar is replaced, except by an empty value ("", 0, false, null) over a set one: mergo keeps
+    the earlier one (so `read_only: false` does not undo `read_only: true`); `deploy.replicas` is replaced even
     by 0 (the CLI's mergeUint64, issue docker/cli#3293);
   - `command` and `entrypoint` are replaced when the later one is not empty (mergeShellCommand);
   - mappings (deploy, resources, healthcheck, build, ...) merge key by key, recursively;
@@ -33,8 +33,9 @@ before conversion (short and long syntaxes are normalised only where a rule need
     ["CMD-SHELL", string]). `dns`, `dns_search`, `env_file` and `tmpfs` written as one string count
     as a list of one.
 
-Not verified against the CLI: whether mergo overrides an `environment` value that is set in both
-files (the CLI holds them as pointers); here the later value wins, as for labels (merge_test.go).
+Measured with `docker stack config` (CLI 28.2): in `labels`, `deploy.labels`, `sysctls` and
+`logging.options` a later empty value replaces the earlier one; in `environment` an empty or null
+later value keeps the earlier one, a set one replaces it.
 Durations written as "0s" count as set here, while the CLI, holding 0, would keep the earlier value.
 """
 
@@ -49,6 +50,9 @@ STRING_OR_LIST = ('dns', 'dns_search', 'env_file', 'tmpfs')
 REPLACED_WHEN_NOT_EMPTY = ('command', 'entrypoint')
 HEALTHCHECK_TEST = ('healthcheck', 'test')
 REPLACED_EVEN_BY_ZERO = (('deploy', 'replicas'),)
+# Go maps of strings: a later value replaces the earlier one even when empty (measured with
+# `docker stack config`, CLI 28.2); `environment` keeps the earlier value instead, as the other fields do.
+MAPS_REPLACED_EVEN_BY_EMPTY = (('labels',), ('deploy', 'labels'), ('sysctls',), ('logging', 'options'))
 
 
 def _is_empty(value):
@@ -174,9 +178,12 @@ def _merge_value(base, override, keys):
     if base is None:
         return override
     if override is None:
-        return base
+        return override if _is_empty(base) else base
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
+        if keys in MAPS_REPLACED_EVEN_BY_EMPTY:
+            merged.update(override)
+            return merged
         for key, value in override.items():
             merged[key] = _merge_value(base[key], value, keys + (key,)) if key in base else value
         return merged
@@ -184,9 +191,9 @@ def _merge_value(base, override, keys):
         return base + override
     if isinstance(base, (dict, list)) or isinstance(override, (dict, list)):
         return override  # a shape the CLI's types refuse: the converter will say so at this path
-    if _is_empty(override) and keys not in REPLACED_EVEN_BY_ZERO:
+    if _is_empty(override) and not _is_empty(base) and keys not in REPLACED_EVEN_BY_ZERO:
         return base
-    return override
+    return override  # mergo: also an empty value over an empty one (environment C: "" then C: null gives C)
 
 
 def _merge_service(base, override, name):
@@ -195,7 +202,8 @@ def _merge_service(base, override, name):
     merged = dict(base)
     for key, value in override.items():
         if key not in base:
-            merged[key] = value
+            if value != []:  # mergo appends an empty list to nil: still nil, so a third file's list is taken as written
+                merged[key] = value
             continue
         earlier, path = base[key], 'services.%s.%s' % (name, key)
         if key in KEYED_LISTS and isinstance(earlier, list):

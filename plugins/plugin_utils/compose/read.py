@@ -23,6 +23,7 @@ unlike `docker compose`.
 from __future__ import annotations
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
+from ansible_collections.crane.swarm.plugins.plugin_utils.compose.convert import resolved_environment
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.interpolation import interpolate_tree
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.load import parse_compose_text, without_extension_fields
@@ -50,6 +51,21 @@ def _version(parsed, name):
     return version
 
 
+def _with_environment_resolved(project, env):
+    """`project` with each service's unset environment values taken from `env`, as the CLI's loader does
+    for each file before the files are merged."""
+    services = project.get('services')
+    if not isinstance(services, dict):
+        return project  # the converter says what is wrong with it
+    resolved = {}
+    for name, service in services.items():
+        if isinstance(service, dict) and isinstance(service.get('environment'), (dict, list)):
+            service = dict(service, environment=resolved_environment(
+                service['environment'], 'services.%s.environment' % name, env))
+        resolved[name] = service
+    return dict(project, services=resolved)
+
+
 def read_compose(sources, env):
     """The merged compose mapping of `sources` [(name, text), ...] with `env` substituted, and the warnings."""
     if not sources:
@@ -68,5 +84,5 @@ def read_compose(sources, env):
         except ComposeError as error:
             raise ComposeError(error.path, error.message, source=name) from None
         warnings.extend('%s: %s' % (name, warning) for warning in file_warnings)
-        projects.append(without_extension_fields(interpolated))
+        projects.append(_with_environment_resolved(without_extension_fields(interpolated), env))
     return merge_compose(projects), warnings

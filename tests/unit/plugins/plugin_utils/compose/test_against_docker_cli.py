@@ -180,3 +180,82 @@ def test_short_volumes_give_what_the_cli_gives(tmp_path_factory, volumes):
     assert (their_error is None) == (our_error is None), (volumes, their_error, our_error)
     if theirs is not None and their_error is None:
         assert our_mounts(ours.get('Mounts', [])) == their_mounts(theirs['services']['web'].get('volumes', [])), volumes
+
+
+# ---------------------------------------------------------------- several files, merged
+
+def service_keys():
+    return st.fixed_dictionaries({}, optional={
+        'image': st.sampled_from(['a', 'b:1']),
+        'command': st.one_of(st.sampled_from(['echo "a b"', 'run -x', '']), st.lists(st.sampled_from(['x', 'y z']),
+                                                                                       max_size=2)),
+        'environment': st.one_of(
+            st.dictionaries(st.sampled_from(['A', 'B', 'C']), st.one_of(st.none(), st.sampled_from(['1', '', 'v w']))),
+            st.lists(st.sampled_from(['A=1', 'B=2', 'C', 'A=', 'C=x=y']), max_size=3, unique=True)),
+        'labels': st.dictionaries(st.sampled_from(['l1', 'l2']), st.sampled_from(['x', ''])),
+        'ports': st.lists(st.sampled_from(['80', '8080:80', '9000:90/udp', '8081:81']), max_size=2, unique=True),
+        'volumes': st.lists(st.sampled_from(['data:/srv', '/h:/srv', '/h:/other:ro', 'data:/d:nocopy']),
+                            max_size=2, unique=True),
+        'deploy': st.fixed_dictionaries({}, optional={
+            'replicas': st.integers(0, 3),
+            'labels': st.dictionaries(st.sampled_from(['d1', 'd2']), st.sampled_from(['x', 'y']))}),
+    })
+
+
+def their_service(service):
+    """The parts of a service from `docker stack config` that this test compares, in bundle terms."""
+    deploy = service.get('deploy') or {}
+    environment = service.get('environment') or {}
+    return {
+        'Image': service.get('image'),
+        'Args': service.get('command'),
+        'Env': sorted(key if value is None else '%s=%s' % (key, value) for key, value in environment.items()) or None,
+        'ContainerLabels': service.get('labels') or {},
+        'Labels': deploy.get('labels') or {},
+        'Replicas': 1 if deploy.get('replicas') is None else deploy['replicas'],  # convertDeployMode's default
+        'Ports': their_ports(service.get('ports') or []),
+        'Mounts': sorted(map(json.dumps, their_mounts(service.get('volumes') or []))),
+    }
+
+
+def our_service(service):
+    mode = service.get('Mode') or {}
+    replicas = service.get('Replicas', (mode.get('Replicated') or {}).get('Replicas'))
+    labels = dict(service.get('ContainerLabels') or {})
+    return {
+        'Image': service.get('Image'),
+        'Args': service.get('Args'),
+        'Env': service.get('Env') or None,
+        'ContainerLabels': labels,
+        'Labels': service.get('Labels') or {},
+        'Replicas': 1 if replicas is None else replicas,  # the bundle's default
+        'Ports': our_ports(service.get('Ports') or []),
+        'Mounts': sorted(map(json.dumps, our_mounts(service.get('Mounts') or []))),
+    }
+
+
+@CLI_SETTINGS
+@given(st.lists(service_keys(), min_size=2, max_size=3))
+def test_several_files_merge_as_the_cli_merges_them(tmp_path_factory, services):
+    services[0].setdefault('image', 'base')
+    tmp_dir = str(tmp_path_factory.mktemp('cli'))
+    texts = [json.dumps({'services': {'web': service}, 'volumes': {'data': {}}}) for service in services]
+    paths = []
+    for index, text in enumerate(texts):
+        paths.append(os.path.join(tmp_dir, 'file%d.yml' % index))
+        with open(paths[-1], 'w', encoding='utf-8') as compose_file:
+            compose_file.write(text)
+    argv = [DOCKER, 'stack', 'config']
+    for path in paths:
+        argv += ['-c', path]
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False,
+                               env=dict(ENV, PATH=os.environ.get('PATH', ''), HOME=tmp_dir, DOCKER_CONFIG=tmp_dir))
+    try:
+        project, _warnings = read_compose([(os.path.basename(path), text) for path, text in zip(paths, texts)], ENV)
+        bundle, _notes = compose_to_bundle(project, STACK, env=ENV)
+    except ComposeError as error:
+        assert completed.returncode != 0, (services, str(error))
+        return
+    assert completed.returncode == 0, (services, completed.stderr)
+    theirs = yaml.safe_load(completed.stdout)['services']['web']
+    assert our_service(bundle['Services']['web']) == their_service(theirs), services

@@ -43,7 +43,7 @@ def test_each_file_is_interpolated_then_the_files_merge():
     assert web['ports'] == ['8080:81']
     # `$$` became `$` in its own file, once: the merge does not substitute again.
     assert web['command'] == 'echo $HOME'
-    assert web['environment'] == ['LEVEL=']
+    assert web['environment'] == {'LEVEL': ''}  # read as a mapping, its unset values resolved, per file
     assert warnings == ['prod.yml: services.web.environment[0]: variable LEVEL is not set, substituting an empty string']
     assert 'x-common' not in project and 'version' not in project
 
@@ -139,3 +139,12 @@ def test_any_files_give_a_mapping_or_a_compose_error_in_bounded_time(sources, en
     else:
         assert isinstance(project, dict) and isinstance(warnings, list)
     assert time.monotonic() - started < 2
+
+
+def test_unset_environment_values_come_from_env_file_by_file_before_the_merge():
+    # Measured with docker stack config (CLI 28.2), A=a in its environment: the later file's bare A
+    # takes "a" before merging, so it replaces the earlier "1"; C (not in env) stays bare.
+    base = 'services: {web: {image: a, environment: {A: "1", C: "3"}}}\n'
+    later = 'services: {web: {environment: [A, "B=", C]}}\n'
+    project = read_compose([('a.yml', base), ('b.yml', later)], {'A': 'a', 'B': 'b'})[0]
+    assert project['services']['web']['environment'] == {'A': 'a', 'B': 'b', 'C': '3'}
