@@ -863,8 +863,11 @@ def compose_to_bundle(project, stack='stack', env_file_values=None, env=None):
     the compose path.
     """
     project = _mapping(project, '(top level)')
+    if 'name' in project:
+        _fail('name', 'docker stack deploy refuses a top-level name (the stack is named by the `name` option '
+                      'of swarm_stack, as by the CLI\'s argument); remove it')
     _known(project, tuple(key for key in project if key.startswith('x-'))
-           + ('version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs'), '(top level)')
+           + ('version', 'services', 'networks', 'volumes', 'secrets', 'configs'), '(top level)')
     services = _mapping(project.get('services'), 'services')
     if not services:
         _fail('services', 'expected at least one service')
