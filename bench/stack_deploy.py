@@ -436,10 +436,11 @@ def targets(bench):
     for step in ('first deploy', 'no-op redeploy'):
         bundle_above = median_of(bench.samples[(size, 'crane', step)], 'wall') - empty
         compose_above = median_of(bench.samples[(size, 'compose', step)], 'wall') - empty
+        ratio = compose_above / bundle_above
         verdict(compose_above <= COMPOSE_MAX_RATIO_TO_BUNDLE * bundle_above,
                 '%s of N=%d from a compose file at most %.1fx the time from the same bundle, above an empty '
-                'playbook: %.2fx (%.2f s vs %.2f s)' % (step, size, COMPOSE_MAX_RATIO_TO_BUNDLE,
-                                                         compose_above / bundle_above, compose_above, bundle_above))
+                'playbook: %.2fx (%.2f s vs %.2f s)'
+                % (step, size, COMPOSE_MAX_RATIO_TO_BUNDLE, ratio, compose_above, bundle_above))
     changes = [sample['kinds'] for n in bench.sizes for tool in CRANE_TOOLS
                for sample in bench.samples[(n, tool, 'one service changed')]]
     one_update = all(kinds.get('POST /services/{id}/update', 0) == 1 and not kinds.get('POST /services/create')

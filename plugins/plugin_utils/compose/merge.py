@@ -85,7 +85,7 @@ def _port_entries(item, path):
         published = item.get('published')
         try:
             return [(int(published or 0), item)]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # inf
             return [(str(published), item)]
     if isinstance(item, bool) or not isinstance(item, (str, int)):
         return [(str(item), item)]

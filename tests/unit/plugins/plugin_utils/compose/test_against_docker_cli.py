@@ -187,8 +187,8 @@ def test_short_volumes_give_what_the_cli_gives(tmp_path_factory, volumes):
 def service_keys():
     return st.fixed_dictionaries({}, optional={
         'image': st.sampled_from(['a', 'b:1']),
-        'command': st.one_of(st.sampled_from(['echo "a b"', 'run -x', '']), st.lists(st.sampled_from(['x', 'y z']),
-                                                                                       max_size=2)),
+        'command': st.one_of(st.sampled_from(['echo "a b"', 'run -x', '']),
+                             st.lists(st.sampled_from(['x', 'y z']), max_size=2)),
         'environment': st.one_of(
             st.dictionaries(st.sampled_from(['A', 'B', 'C']), st.one_of(st.none(), st.sampled_from(['1', '', 'v w']))),
             st.lists(st.sampled_from(['A=1', 'B=2', 'C', 'A=', 'C=x=y']), max_size=3, unique=True)),

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad compose files, read as swarm_stack reads them (read_compose, then compose_to_bundle).
 
-Each file in bad_files/ starts with a comment `# expect: MESSAGE`: the error must contain it
+Each file in bad_files/ (named *.compose, so that linters leave their deliberate faults alone)
+starts with a comment `# expect: MESSAGE`: the error must contain it
 (the compose path and the fix), come as a ComposeError, never as another exception, and come
 quickly whatever the file holds.
 """
@@ -20,7 +21,7 @@ from ansible_collections.crane.swarm.plugins.plugin_utils.compose.read import re
 
 BAD_FILES = os.path.join(os.path.dirname(__file__), 'bad_files')
 EXPECT = '# expect: '
-NAMES = sorted(name for name in os.listdir(BAD_FILES) if name.endswith('.yml'))
+NAMES = sorted(name for name in os.listdir(BAD_FILES) if name.endswith('.compose'))
 
 
 def test_there_are_at_least_20_bad_files():
