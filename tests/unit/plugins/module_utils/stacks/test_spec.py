@@ -503,3 +503,10 @@ def test_default_mount_consistency_is_no_change():
     assert core.service_changes(live, desired) == []
     desired['TaskTemplate']['ContainerSpec']['Mounts'][0]['Consistency'] = 'cached'
     assert [change[0] for change in core.service_changes(live, desired)] == ['TaskTemplate.ContainerSpec.Mounts']
+
+
+def test_the_empty_volume_options_the_cli_sends_for_an_external_volume_are_no_change():
+    desired = spec_of({'Mounts': [{'Type': 'volume', 'Source': 'ext', 'Target': '/ext'}]}, Volumes={'ext': {'External': True}})
+    live = copy.deepcopy(desired)
+    live['TaskTemplate']['ContainerSpec']['Mounts'][0]['VolumeOptions'] = {}
+    assert core.service_changes(live, desired) == []
