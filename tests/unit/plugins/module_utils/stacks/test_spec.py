@@ -510,3 +510,10 @@ def test_the_empty_volume_options_the_cli_sends_for_an_external_volume_are_no_ch
     live = copy.deepcopy(desired)
     live['TaskTemplate']['ContainerSpec']['Mounts'][0]['VolumeOptions'] = {}
     assert core.service_changes(live, desired) == []
+
+
+def test_a_plain_dab_service_without_networks_joins_none_as_in_docker_1_12():
+    # Docker 1.12's api/client/stack/deploy.go: convertNetworks of no networks is an empty list and
+    # getUniqueNetworkNames creates only networks a service names; no default network (compose's) here.
+    stack = core.desired_stack('demo', {'Services': {'web': {'Image': 'busybox'}}})
+    assert stack['networks'] == {} and 'Networks' not in stack['services']['demo_web']['spec']['TaskTemplate']
