@@ -43,7 +43,7 @@ description:
   - A network's C(Name) is its Docker name as written (still labelled with the stack, and removed with it);
     otherwise a stack network is C(<stack>_<name>). With C(External), C(Name) is the existing object's name.
   - The bundle's top-level C(Volumes) (C(Driver), C(DriverOpts), C(Labels), C(External), C(Name)) are the
-    stack's named volumes: a volume mount whose C(Source) is one of them mounts C(<stack>_<name>) (or its
+    stack's named volumes; a volume mount whose C(Source) is one of them mounts C(<stack>_<name>) (or its
     C(Name), or the external volume), and, unless external, carries the stack label, the volume's labels and
     its driver, as C(docker stack deploy) does. Each node's engine creates the volume when a task first mounts it;
     removing the stack leaves volumes in place, as the docker CLI does.

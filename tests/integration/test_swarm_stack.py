@@ -501,3 +501,13 @@ def test_names_volumes_and_x_keys_reach_the_live_objects(sandbox, stack_swarm, r
         run_playbook([remove('nm')])
         sandbox.docker('node1', 'network', 'rm', 'crane-names-edge', check=False)
         sandbox.docker('node1', 'secret', 'rm', 'crane-names-ca', check=False)
+        # Volumes outlive stacks (as with the CLI); a task's container may hold one a few seconds more.
+        deadline = time.time() + 30
+        for host in ('node1', 'node2', 'node3'):
+            while True:
+                left = set(sandbox.docker(host, 'volume', 'ls', '-q').stdout.split()) & {
+                    'nm_data', 'crane-names-cache', 'crane-names-archive'}
+                if not left or time.time() > deadline:
+                    break
+                sandbox.docker(host, 'volume', 'rm', *sorted(left), check=False)
+                time.sleep(0.5)

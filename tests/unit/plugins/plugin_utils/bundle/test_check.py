@@ -138,8 +138,8 @@ def test_the_schema_uses_only_keywords_our_checks_understand():
             for key, value in schema.items():
                 if not under_properties:
                     yield key
-                yield from keywords(value, under_properties=key in ('properties', '$defs', 'patternProperties')
-                                                  and not under_properties)
+                names = key in ('properties', '$defs', 'patternProperties')  # what follows are names, not keywords
+                yield from keywords(value, under_properties=names and not under_properties)
         elif isinstance(schema, list):
             for value in schema:
                 yield from keywords(value)
