@@ -26,7 +26,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path, without_extensions
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import echoed_arguments
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
@@ -58,7 +58,7 @@ class ActionModule(ActionBase):
                                   msg='bundle %s has %d problem(s), nothing was deployed:\n%s' % (
                                       source, len(problems), '\n'.join(str(problem) for problem in problems)))
                     return result
-                args[BUNDLE_JSON] = json.dumps(bundle)
+                args[BUNDLE_JSON] = json.dumps(without_extensions(bundle))
                 args[SECRET_DATA] = self._file_contents(bundle.get('Secrets'), base_dir, 'Secrets')
                 args[CONFIG_DATA] = self._file_contents(bundle.get('Configs'), base_dir, 'Configs')
             except (AnsibleActionFail, ValueError) as exc:

@@ -35,7 +35,19 @@ description:
     network IPAM config, else the live network's, else a subnet of the swarm's default address pool
     size (C(SubnetSize) of C(GET /swarm), a /24 unless the swarm was told otherwise).
   - Secrets and configs are immutable in a swarm; a new content becomes a new object
-    (C(<stack>_<name>_<digest>)) and the services using it roll to it.
+    (C(<stack>_<name>_<digest>)) and the services using it roll to it. One with a C(Name) keeps that
+    Docker name (the docker CLI's compose C(name:)) and so cannot rotate; when the live object of that name
+    has other content (a secret's is told by the C(crane.swarm.content-sha256) label), the module fails before
+    anything is changed, naming C(Secrets.<name>.Name) or C(Configs.<name>.Name). A live fixed-name secret
+    without that label is used as it is, with a warning.
+  - A network's C(Name) is its Docker name as written (still labelled with the stack, and removed with it);
+    otherwise a stack network is C(<stack>_<name>). With C(External), C(Name) is the existing object's name.
+  - The bundle's top-level C(Volumes) (C(Driver), C(DriverOpts), C(Labels), C(External), C(Name)) are the
+    stack's named volumes; a volume mount whose C(Source) is one of them mounts C(<stack>_<name>) (or its
+    C(Name), or the external volume), and, unless external, carries the stack label, the volume's labels and
+    its driver, as C(docker stack deploy) does. Each node's engine creates the volume when a task first mounts it;
+    removing the stack leaves volumes in place, as the docker CLI does.
+  - Keys starting with C(x-), at the top of the bundle and in a service, are accepted and ignored.
   - Stacks deployed here are ordinary stacks for the docker CLI (C(docker stack ls), C(ps),
     C(services), C(rm)), and the other way round.
 extends_documentation_fragment:
@@ -243,7 +255,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base imp
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
-    carry_swarm_state, earlier_update_failure, echoed_arguments, in_stack, note_exits, note_running,
+    carry_swarm_state, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack, note_exits, note_running,
     registry_auth_header, rolls_out_tasks, same_image_pinned, service_verdict, settled_state,
     shortened, task_errors, task_state, wait_is_over, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
@@ -345,6 +357,13 @@ class StackDeployment(EngineTask):
         for name in externals:
             if name not in live:
                 self.fail('external %s %r does not exist; create it first' % (kind, name))
+        conflicts, unverifiable = fixed_name_conflicts(kind, desired_objects, live_objects)
+        if conflicts:
+            self.fail('nothing was deployed: ' + ' | '.join(conflicts))
+        for name in unverifiable:
+            self.module.warn('%s %s has a fixed Name and exists without the content digest this collection labels '
+                             'its objects with (created by another tool?): it is used as it is, its content unchecked'
+                             % (kind, name))
         missing = [item for dummy, item in sorted(desired_objects.items()) if item['name'] not in live]
         return dict((name, item['ID']) for name, item in live.items()), missing
 

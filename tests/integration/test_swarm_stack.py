@@ -11,6 +11,7 @@ import time
 from urllib.parse import quote
 
 import pytest
+import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLES = os.path.join(os.path.dirname(HERE), 'unit', 'bundles')
@@ -443,3 +444,70 @@ def test_a_network_too_small_for_the_stack_fails_before_anything_is_created(sand
     definition['Networks']['net'] = {'IPAM': {'Config': [{'Subnet': '10.232.0.0/22'}]}}
     checked = run_playbook([deploy('crowd', definition=definition, wait=False)], check=True)
     assert sorted(checked.result('deploy', 'node1')['services']['created']) == ['crowd_many', 'crowd_other']
+
+
+NAMES = os.path.join(BUNDLES, 'good', 'names-volumes.yml')
+
+
+def test_names_volumes_and_x_keys_reach_the_live_objects(sandbox, stack_swarm, run_playbook):
+    sandbox.docker('node1', 'network', 'create', '--driver', 'overlay', '--attachable', 'crane-names-edge')
+    sandbox.exec('node1', 'sh', '-c', 'echo ca | docker secret create crane-names-ca -')
+    namespace = {'com.docker.stack.namespace': 'nm'}
+    try:
+        run_playbook([deploy('nm', src=NAMES)])
+        proxy = sandbox.docker_json('node1', 'network', 'inspect', 'crane-names-proxy')[0]
+        assert proxy['Labels'] == dict(namespace, role='proxy') and proxy['Driver'] == 'overlay'
+        secret = sandbox.docker_json('node1', 'secret', 'inspect', 'crane-names-site.key')[0]['Spec']
+        assert secret['Labels']['com.docker.stack.namespace'] == 'nm'
+        config = sandbox.docker_json('node1', 'config', 'inspect', 'crane-names-motd')[0]['Spec']
+        assert base64.b64decode(config['Data']) == b'hello from a fixed name'
+        web = inspect(sandbox, 'nm_web')['Spec']
+        container = web['TaskTemplate']['ContainerSpec']
+        assert sorted(s['SecretName'] for s in container['Secrets']) == ['crane-names-ca', 'crane-names-site.key']
+        assert [c['ConfigName'] for c in container['Configs']] == ['crane-names-motd']
+        attached = sorted(sandbox.docker_json('node1', 'network', 'inspect', n['Target'])[0]['Name']
+                          for n in web['TaskTemplate']['Networks'])
+        assert attached == ['crane-names-edge', 'crane-names-proxy']
+        mounts = dict((m['Target'], m) for m in container['Mounts'])
+        assert mounts['/data'] == {'Type': 'volume', 'Source': 'nm_data', 'Target': '/data', 'VolumeOptions': {
+            'Labels': dict(namespace, backup='daily'),
+            'DriverConfig': {'Name': 'local', 'Options': {'type': 'tmpfs', 'device': 'tmpfs', 'o': 'size=1m'}}}}
+        assert mounts['/cache'] == {'Type': 'volume', 'Source': 'crane-names-cache', 'Target': '/cache',
+                                    'VolumeOptions': {'NoCopy': True, 'Labels': namespace}}
+        assert mounts['/archive'] == {'Type': 'volume', 'Source': 'crane-names-archive', 'Target': '/archive',
+                                      'ReadOnly': True}
+        # The engine of the node running the task made the volume with those options.
+        node = sandbox.docker('node1', 'service', 'ps', 'nm_web', '--filter', 'desired-state=running',
+                              '--format', '{{.Node}}').stdout.split()[0]
+        volume = sandbox.docker_json(node, 'volume', 'inspect', 'nm_data')[0]
+        assert volume['Labels'] == dict(namespace, backup='daily') and volume['Options']['type'] == 'tmpfs'
+
+        again = run_playbook([deploy('nm', src=NAMES)])
+        assert again.changed == 0, again.output
+
+        with open(NAMES, encoding='utf-8') as handle:
+            rotated = yaml.safe_load(handle)
+        rotated['Secrets']['site_key']['Content'] = 'key two'
+        refused = run_playbook([deploy('nm', definition=rotated)], expect_failure=True)
+        message = refused.result('deploy', 'node1')['msg']
+        assert 'Secrets.site_key.Name' in message and 'give Secrets.site_key a new Name' in message, message
+        assert 'key two' not in refused.output and 'key one' not in refused.output
+        assert inspect(sandbox, 'nm_web')['Spec'] == web  # nothing changed
+
+        gone = run_playbook([remove('nm')]).result('remove', 'node1')
+        assert gone['networks']['removed'] == ['crane-names-proxy']
+        assert sorted(gone['secrets']['removed']) == ['crane-names-site.key']
+    finally:
+        run_playbook([remove('nm')])
+        sandbox.docker('node1', 'network', 'rm', 'crane-names-edge', check=False)
+        sandbox.docker('node1', 'secret', 'rm', 'crane-names-ca', check=False)
+        # Volumes outlive stacks (as with the CLI); a task's container may hold one a few seconds more.
+        deadline = time.time() + 30
+        for host in ('node1', 'node2', 'node3'):
+            while True:
+                left = set(sandbox.docker(host, 'volume', 'ls', '-q').stdout.split()) & {
+                    'nm_data', 'crane-names-cache', 'crane-names-archive'}
+                if not left or time.time() > deadline:
+                    break
+                sandbox.docker(host, 'volume', 'rm', *sorted(left), check=False)
+                time.sleep(0.5)

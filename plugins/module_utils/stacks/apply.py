@@ -16,6 +16,7 @@ import re
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import BUNDLE_JSON, CONFIG_DATA, SECRET_DATA
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import CONTENT_LABEL
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import mode_kind, replicas
 
@@ -61,6 +62,38 @@ def echoed_arguments(params):
         if value:
             echoed[key] = '%d file(s), not echoed' % len(value) if isinstance(value, dict) else 'not echoed'
     return echoed
+
+
+def fixed_name_conflicts(kind, desired_objects, live_objects):
+    """([messages], [unverifiable names]) for the fixed-name secrets or configs (`kind`) whose live content differs.
+
+    A fixed Name (spec.py: `fixed`) cannot take new content: a swarm object is
+    immutable and the name stays. A config's content is readable (Spec.Data); a
+    secret's is not, so it is told by the digest label this collection puts on
+    what it creates. A live secret without that label (made by the docker CLI,
+    say) cannot be compared: its name is returned among the unverifiable ones.
+    """
+    live = by_name(live_objects)
+    section = kind.capitalize() + 's'
+    conflicts, unverifiable = [], []
+    for logical, item in sorted(desired_objects.items()):
+        found = live.get(item['name'])
+        if not item.get('fixed') or found is None:
+            continue
+        spec = found.get('Spec') or {}
+        if kind == 'config' and spec.get('Data') is not None:
+            differs = base64.b64decode(spec['Data']) != base64.b64decode(item['spec']['Data'])
+        elif (spec.get('Labels') or {}).get(CONTENT_LABEL):
+            differs = spec['Labels'][CONTENT_LABEL] != item['spec']['Labels'][CONTENT_LABEL]
+        else:
+            unverifiable.append(item['name'])
+            continue
+        if differs:
+            conflicts.append('%s %s (%s.%s.Name) exists with other content, and a %s with a fixed name cannot take '
+                             'new content: give %s.%s a new Name (or remove Name, so that each content gets its own '
+                             'object), or remove the services using it and the %s, then deploy again'
+                             % (kind, item['name'], section, logical, kind, section, logical, kind))
+    return conflicts, unverifiable
 
 
 def with_object_ids(spec, secret_ids, config_ids):

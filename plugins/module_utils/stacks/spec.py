@@ -19,6 +19,14 @@ Secrets and configs are immutable in a swarm. Each object is named
 a new object and the services referring to it roll to it. A service's
 SecretReference/ConfigReference carries SecretName/ConfigName only: the module
 fills SecretID/ConfigID at apply time, from the objects it found or created.
+
+A `Name` gives a network, secret or config its Docker name as written, as the
+docker CLI does for compose's `name:` (a named network still carries the stack
+label); a fixed-name secret or config cannot rotate, so the module refuses new
+content for it. With External, Name is the existing object's name. A volume
+mount whose Source is one of the bundle's Volumes gets what docker/cli's
+convert/volume.go gives it: Source <stack>_<name> (or Name; an external volume
+as named), the stack label and the volume's labels and driver.
 """
 
 from __future__ import annotations
@@ -100,30 +108,38 @@ def desired_stack(stack, bundle, secret_data=None, config_data=None):
         'Secrets': _object_names(secrets, external_secrets),
         'Configs': _object_names(configs, external_configs),
         'Networks': _network_names(stack, bundle, external_networks),
+        'Volumes': stack_volumes(stack, bundle.get('Volumes') or {}),
     }
     services = {}
     for name, service in sorted(bundle['Services'].items()):
         spec = service_spec(stack, name, service, object_names)
         services[spec['Name']] = {'spec': spec, 'registry_auth': bool(service.get('WithRegistryAuth'))}
     return {
-        'networks': networks, 'external_networks': external_networks,
-        'secrets': secrets, 'external_secrets': external_secrets,
-        'configs': configs, 'external_configs': external_configs,
+        'networks': networks, 'external_networks': sorted(set(external_networks.values())),
+        'secrets': secrets, 'external_secrets': sorted(set(external_secrets.values())),
+        'configs': configs, 'external_configs': sorted(set(external_configs.values())),
         'services': services,
     }
 
 
 def _object_names(objects, externals):
+    """Logical name -> Docker name; `externals` maps logical names to the existing objects' names."""
     names = dict((logical, item['name']) for logical, item in objects.items())
-    names.update((name, name) for name in externals)
+    names.update(externals)
     return names
 
 
 def _network_names(stack, bundle, externals):
     """Logical network name -> the name a service attaches to."""
-    names = dict((name, scoped_name(stack, name)) for name in _stack_network_definitions(bundle))
-    names.update((name, name) for name in externals)
+    names = dict((name, _network_name(stack, name, definition))
+                 for name, definition in _stack_network_definitions(bundle).items())
+    names.update(externals)
     return names
+
+
+def _network_name(stack, name, definition):
+    """A stack network's Docker name: its Name as written, else <stack>_<name>."""
+    return (definition or {}).get('Name') or scoped_name(stack, name)
 
 
 def _stack_network_definitions(bundle):
@@ -142,22 +158,26 @@ def _stack_network_definitions(bundle):
 
 
 def _networks(stack, bundle):
-    creates, externals = {}, []
+    creates, externals = {}, {}
     for name, definition in sorted(_stack_network_definitions(bundle).items()):
         if definition.get('External'):
-            externals.append(name)
+            externals[name] = definition.get('Name') or name
         else:
-            body = network_create(scoped_name(stack, name), definition, stack_labels(stack, definition.get('Labels')))
+            body = network_create(_network_name(stack, name, definition), definition,
+                                  stack_labels(stack, definition.get('Labels')))
             creates[body['Name']] = body
     return creates, externals
 
 
 def _file_objects(stack, definitions, contents, kind):
-    """Secret or config specs by logical name, and the names of the external ones."""
-    objects, externals = {}, []
+    """Secret or config specs by logical name, and {logical name: Docker name} of the external ones.
+
+    An object with a Name is marked `fixed`: it keeps that name whatever its content.
+    """
+    objects, externals = {}, {}
     for name, definition in sorted(definitions.items()):
         if definition.get('External'):
-            externals.append(name)
+            externals[name] = definition.get('Name') or name
             continue
         data = contents.get(name)
         if data is None and 'Content' in definition:
@@ -167,9 +187,31 @@ def _file_objects(stack, definitions, contents, kind):
         digest = hashlib.sha256(base64.b64decode(data)).hexdigest()
         labels = stack_labels(stack, definition.get('Labels'))
         labels[CONTENT_LABEL] = digest
-        object_name = '%s_%s' % (scoped_name(stack, name), digest[:CONTENT_HASH_DIGITS])
+        object_name = definition.get('Name') or '%s_%s' % (scoped_name(stack, name), digest[:CONTENT_HASH_DIGITS])
         objects[name] = {'name': object_name, 'spec': {'Name': object_name, 'Labels': labels, 'Data': data}}
+        if 'Name' in definition:
+            objects[name]['fixed'] = True
     return objects, externals
+
+
+def stack_volumes(stack, definitions):
+    """{logical name: (Source, VolumeOptions)} of the bundle's Volumes, as docker/cli's convert/volume.go makes them.
+
+    The engine of each node creates a missing volume with these options when a task first mounts it; an
+    external volume gets no labels or driver.
+    """
+    volumes = {}
+    for name, definition in definitions.items():
+        definition = definition or {}
+        if definition.get('External'):
+            volumes[name] = (definition.get('Name') or name, {})
+            continue
+        options = {'Labels': stack_labels(stack, definition.get('Labels'))}
+        if definition.get('Driver') or definition.get('DriverOpts'):
+            options['DriverConfig'] = _compact({'Name': definition.get('Driver'),
+                                                'Options': dict(definition['DriverOpts']) if definition.get('DriverOpts') else None})
+        volumes[name] = (definition.get('Name') or scoped_name(stack, name), options)
+    return volumes
 
 
 # ---- a service ----
@@ -221,7 +263,8 @@ def container_spec(stack, name, service, object_names):
     if 'Healthcheck' in service:
         spec['Healthcheck'] = healthcheck(service['Healthcheck'], field + 'Healthcheck')
     if 'Mounts' in service:
-        spec['Mounts'] = [mount(entry, '%sMounts[%d]' % (field, index)) for index, entry in enumerate(service['Mounts'])]
+        spec['Mounts'] = [mount(entry, '%sMounts[%d]' % (field, index), object_names.get('Volumes'))
+                          for index, entry in enumerate(service['Mounts'])]
     if 'Secrets' in service:
         spec['Secrets'] = file_references(service['Secrets'], object_names['Secrets'], 'SecretName')
     if 'Configs' in service:
@@ -243,10 +286,17 @@ def healthcheck(check, field):
     })
 
 
-def mount(entry, field):
-    """One element of ContainerSpec.Mounts (the Engine API's Mount)."""
+def mount(entry, field, volumes=None):
+    """One element of ContainerSpec.Mounts (the Engine API's Mount); `volumes` is stack_volumes' answer."""
     body = dict((key, plain_copy(entry[key])) for key in ('Type', 'Source', 'Target', 'ReadOnly', 'Consistency',
                                                           'BindOptions', 'VolumeOptions') if key in entry)
+    if entry.get('Type') == 'volume' and entry.get('Source') in (volumes or {}):
+        source, options = volumes[entry['Source']]
+        body['Source'] = source
+        # check.py keeps Labels and DriverConfig off such a mount: they are the volume's, in Volumes.
+        merged = dict(body.get('VolumeOptions') or {}, **options)
+        if merged:
+            body['VolumeOptions'] = merged
     if 'TmpfsOptions' in entry:
         tmpfs = entry['TmpfsOptions']
         body['TmpfsOptions'] = _compact({'SizeBytes': _size(tmpfs.get('SizeBytes'), field + '.TmpfsOptions.SizeBytes'),

@@ -90,6 +90,21 @@ def check_bundle(bundle, stack=None):
     return _one_per_path(found)
 
 
+def without_extensions(bundle):
+    """A checked `bundle` without its x- keys (top level and services): ignored, so never sent to the module.
+
+    Their values are the user's and may be anything YAML reads (a date, say), which JSON cannot carry.
+    """
+    kept = dict((key, value) for key, value in bundle.items() if not _is_extension(key))
+    kept['Services'] = dict((name, dict((key, value) for key, value in service.items() if not _is_extension(key)))
+                            for name, service in bundle['Services'].items())
+    return kept
+
+
+def _is_extension(key):
+    return isinstance(key, str) and key.startswith('x-')
+
+
 def well_formed_part(bundle, errors):
     """`bundle` without the parts that have `errors` of form, for the checks of meaning.
 
@@ -100,7 +115,7 @@ def well_formed_part(bundle, errors):
     """
     broken = set(tuple(error.parts[:2]) for error in errors if error.parts and len(error.parts) > 1)
     kept = dict(bundle)
-    for section in ('Services', 'Networks', 'Secrets', 'Configs'):
+    for section in ('Services', 'Networks', 'Secrets', 'Configs', 'Volumes'):
         if isinstance(bundle.get(section), dict):
             kept[section] = dict((name, None if (section, name) in broken else item)
                                  for name, item in bundle[section].items()
@@ -262,6 +277,7 @@ _SCALAR_KEYWORDS = ('const', 'enum', 'minimum', 'maximum', 'minLength', 'minItem
 # Every JSON Schema keyword _check_value acts on or may safely ignore (annotations).
 SCHEMA_KEYWORDS = frozenset(_SCALAR_KEYWORDS + (
     'type', 'anyOf', 'properties', 'required', 'additionalProperties', 'propertyNames', 'items', '$ref',
+    'patternProperties',
     '$defs', '$schema', '$id', 'title', 'description', 'examples', 'default', 'writeOnly'))
 
 
@@ -361,10 +377,20 @@ def _check_object(value, schema, parts, errors):
             errors.append(_error(parts + [key], 'the key ' + text_message(key)))
         elif key in properties:
             _check_value(item, properties[key], parts + [key], errors)
+        elif _pattern_schema(key, schema) is not None:
+            _check_value(item, _pattern_schema(key, schema), parts + [key], errors)
         elif schema.get('additionalProperties') is False:
             errors.append(_error(parts + [key], unknown_key_message(key, properties)))
         elif isinstance(schema.get('additionalProperties'), dict):
             _check_value(item, schema['additionalProperties'], parts + [key], errors)
+
+
+def _pattern_schema(key, schema):
+    # JSON Schema's patternProperties match anywhere in the key (re.search); ours are anchored (^x-).
+    for pattern, sub_schema in schema.get('patternProperties', {}).items():
+        if re.search(pattern, key):
+            return sub_schema
+    return None
 
 
 # ---- Meaning: what JSON Schema cannot say ----
@@ -393,6 +419,7 @@ def meaning_errors(bundle):
         for kind in ('Secrets', 'Configs'):
             errors.extend(_file_references(parts, service, kind, _mapping(bundle.get(kind))))
         errors.extend(_mount_problems(parts, service))
+        errors.extend(_stack_volume_mount_problems(parts, service, _mapping(bundle.get('Volumes'))))
         errors.extend(_healthcheck_problems(parts, service))
         errors.extend(_too_small(parts, service))
         errors.extend(_placement_problems(parts, service))
@@ -402,6 +429,7 @@ def meaning_errors(bundle):
     errors.extend(_stack_network_problems(bundle))
     for kind in ('Secrets', 'Configs'):
         errors.extend(_stack_file_object_problems(bundle, kind))
+    errors.extend(_stack_volume_problems(bundle))
     return errors
 
 
@@ -599,9 +627,34 @@ def _published_port_duplicates(bundle):
 def _stack_network_problems(bundle):
     for name, network in _mapping(bundle.get('Networks')).items():
         if isinstance(network, dict) and network.get('External') is True:
-            for key in sorted(set(network) - {'External'}):
+            # Name is the existing network's; the rest would describe a network that is not created.
+            for key in sorted(set(network) - {'External', 'Name'}):
                 yield BundleError(json_path(['Networks', name, key]),
                                   'an External network already exists and is not created: %s does not apply' % key)
+        elif isinstance(_mapping(network).get('Name'), str) and not re.fullmatch(OBJECT_NAME_PATTERN, network['Name']):
+            # swarmkit takes a DNS label as a swarm network's name (validateAnnotations).
+            yield BundleError(json_path(['Networks', name, 'Name']), name_message(network['Name']))
+
+
+def _stack_volume_problems(bundle):
+    for name, volume in _mapping(bundle.get('Volumes')).items():
+        if isinstance(volume, dict) and volume.get('External') is True:
+            for key in sorted(set(volume) - {'External', 'Name'}):
+                yield BundleError(json_path(['Volumes', name, key]),
+                                  'an External volume already exists and is not created: %s does not apply' % key)
+
+
+def _stack_volume_mount_problems(parts, service, volumes):
+    for index, mount in enumerate(_sequence(service.get('Mounts'))):
+        mount = _mapping(mount)
+        if mount.get('Type') != 'volume' or mount.get('Source') not in volumes:
+            continue
+        options = _mapping(mount.get('VolumeOptions'))
+        for key, own in (('DriverConfig', 'Driver, DriverOpts'), ('Labels', 'Labels')):
+            if key in options:
+                yield BundleError(json_path(parts + ['Mounts', index, 'VolumeOptions', key]),
+                                  'the stack volume %s has its %s in Volumes.%s (%s); remove it here'
+                                  % (short_repr(mount['Source']), key, mount['Source'], own))
 
 
 def _stack_file_object_problems(bundle, kind):
@@ -610,7 +663,7 @@ def _stack_file_object_problems(bundle, kind):
             continue
         parts = [kind, name]
         if item.get('External') is True:
-            for key in sorted(set(item) - {'External'}):
+            for key in sorted(set(item) - {'External', 'Name'}):
                 yield BundleError(json_path(parts + [key]),
                                   'an External %s already exists and is not created: %s does not apply' % (kind[:-1].lower(), key))
         elif 'File' in item and 'Content' in item:
@@ -638,9 +691,10 @@ def scoped_name_errors(stack, bundle):
         errors.extend(_scoped_name_error(['Services', name], 'service', scoped_name(stack, name), MAX_NAME_LENGTH))
     if 'Networks' in bundle:
         for name, network in _mapping(bundle.get('Networks')).items():
-            if not _mapping(network).get('External'):
+            if not _mapping(network).get('External') and 'Name' not in _mapping(network):
                 errors.extend(_scoped_name_error(['Networks', name], 'network', scoped_name(stack, name),
                                                  MAX_NAME_LENGTH))
+        errors.extend(_same_docker_name(stack, bundle, 'Networks', 'network'))
     else:  # Docker 1.12: the networks are those the services name
         for service_name, service in _services(bundle):
             for index, entry in enumerate(_sequence(service.get('Networks'))):
@@ -648,12 +702,28 @@ def scoped_name_errors(stack, bundle):
                 errors.extend(_scoped_name_error(where, 'network', scoped_name(stack, attachment_target(entry)),
                                                  MAX_NAME_LENGTH))
     for kind in ('Secrets', 'Configs'):
+        errors.extend(_same_docker_name(stack, bundle, kind, kind[:-1].lower()))
         for name, item in _mapping(bundle.get(kind)).items():
-            if not _mapping(item).get('External'):
+            if not _mapping(item).get('External') and 'Name' not in _mapping(item):
                 full_name = '%s_%s' % (scoped_name(stack, name), '0' * CONTENT_HASH_DIGITS)
                 errors.extend(_scoped_name_error([kind, name], kind[:-1].lower(), full_name, MAX_SECRET_OR_CONFIG_NAME,
                                                  ' (with the digest of its content)'))
     return errors
+
+
+def _same_docker_name(stack, bundle, section, kind):
+    """Two objects the stack creates under one Docker name (a Name that equals another's name or <stack>_<name>)."""
+    owners = {}
+    for name, item in _mapping(bundle.get(section)).items():
+        item = _mapping(item)
+        if item.get('External') or (section != 'Networks' and 'Name' not in item):
+            continue  # unnamed secrets and configs carry their content's digest: they cannot meet
+        docker_name = item.get('Name') or scoped_name(stack, name)
+        if docker_name in owners:
+            yield BundleError(json_path([section, name] + (['Name'] if 'Name' in item else [])),
+                              'the %s\'s Docker name %s is already that of %s.%s; give each its own Name'
+                              % (kind, short_repr(docker_name), section, owners[docker_name]))
+        owners.setdefault(docker_name, name)
 
 
 def _scoped_name_error(parts, kind, full_name, limit, note=''):

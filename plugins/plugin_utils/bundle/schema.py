@@ -28,6 +28,10 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import (
 
 SCHEMA_ID = 'https://example.invalid/crane/swarm/schemas/crane-bundle.schema.json'
 
+# The names swarmkit takes for secrets and configs (validateConfigOrSecretAnnotations): at most 64 letters, digits,
+# "-", "_" and ".", starting and ending with a letter or digit.
+FILE_OBJECT_NAME_PATTERN = '^[a-zA-Z0-9](?:[-_.a-zA-Z0-9]{0,62}[a-zA-Z0-9])?$'
+
 # Titles of the definitions whose values check.py parses (see module docstring).
 DURATION = 'Duration'
 SIZE = 'Size'
@@ -162,7 +166,8 @@ _DEFINITIONS = {
     },
     'Mount': _closed({
         'Type': _enum(('bind', 'volume', 'tmpfs')),
-        'Source': _string('Host path (bind) or volume name (volume); none for tmpfs.'),
+        'Source': _string('Host path (bind) or volume name (volume); none for tmpfs. A name of the stack\'s Volumes '
+                          'is that volume: <stack>_<name>, its Name or the external volume, with its labels and driver.'),
         'Target': _string('Path in the container.', minLength=1),
         'ReadOnly': _boolean('Mount read-only.'),
         'Consistency': _enum(('default', 'consistent', 'cached', 'delegated')),
@@ -271,6 +276,8 @@ _DEFINITIONS = {
         'WithRegistryAuth': _boolean('Send the registry credentials of the deploying host to the nodes.'),
     }, required=('Image',)),
     'Network': _closed({
+        'Name': _string('The Docker name of the network as written, not prefixed by the stack (default '
+                        '<stack>_<name>); with External, the name of the existing network.', minLength=1),
         'Driver': _string('Default overlay.', minLength=1),
         'DriverOpts': _ref('StringMap'),
         'Attachable': _boolean('Standalone containers may attach too.'),
@@ -286,13 +293,28 @@ _DEFINITIONS = {
         'External': _boolean('Use an existing network of this name; create nothing.'),
     }),
     'FileObject': _closed({
+        'Name': _string('A fixed Docker name, as written (default <stack>_<name>_<digest of the content>). A fixed '
+                        'name cannot take new content: change the name with it. With External, the name of the '
+                        'existing object.', pattern=FILE_OBJECT_NAME_PATTERN),
         'File': _string('Path of the content, relative to the bundle file.', minLength=1),
         # writeOnly: messages about this value never quote it (it may be a secret).
         'Content': {'type': 'string', 'writeOnly': True, 'description': 'The content inline.'},
         'Labels': _ref('StringMap'),
         'External': _boolean('Use an existing object of this name; create nothing.'),
     }),
+    'Volume': _closed({
+        'Name': _string('The Docker name of the volume as written (default <stack>_<name>); with External, the name '
+                        'of the existing volume.', minLength=1),
+        'Driver': _string('The volume driver. Default: the engine\'s (local).', minLength=1),
+        'DriverOpts': _ref('StringMap'),
+        'Labels': _ref('StringMap'),
+        'External': _boolean('Use an existing volume of this name; give it no labels or driver.'),
+    }),
 }
+
+# Keys starting with x- are the user's own (compose's extension fields): accepted and ignored.
+EXTENSION_KEYS = {'^x-': {}}
+_DEFINITIONS['Service']['patternProperties'] = EXTENSION_KEYS
 
 BUNDLE_SCHEMA = {
     '$schema': 'https://json-schema.org/draft/2020-12/schema',
@@ -319,7 +341,15 @@ BUNDLE_SCHEMA = {
                     'additionalProperties': _ref('FileObject')},
         'Configs': {'type': 'object', 'propertyNames': {'pattern': OBJECT_NAME_PATTERN},
                     'additionalProperties': _ref('FileObject')},
+        'Volumes': {
+            'type': 'object',
+            'description': 'The stack\'s named volumes: a volume mount whose Source is one of these names gets its '
+                           'Docker name, labels and driver (the nodes\' engines create it when a task first mounts it).',
+            'propertyNames': {'pattern': OBJECT_NAME_PATTERN},
+            'additionalProperties': _ref('Volume'),
+        },
     },
+    'patternProperties': EXTENSION_KEYS,
     'required': ['Services'],
     'additionalProperties': False,
     '$defs': _DEFINITIONS,

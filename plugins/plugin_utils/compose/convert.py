@@ -20,6 +20,7 @@ import json
 import shlex
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import attachment_target
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 
@@ -35,12 +36,9 @@ UNSUPPORTED_KEYS = frozenset(('isolation', 'credential_spec', 'group_add', 'oom_
 
 # Differences from the CLI's spec that this conversion cannot remove without changing the bundle schema.
 KNOWN_DIFFERENCES = (
-    ('named volumes', 'the CLI scopes a named volume source to <stack>_<name> and creates it with the top-level '
-                      'driver/driver_opts/labels; the bundle uses Source as written, so the source is written '
-                      '<stack>_<name> here and the volume options are refused until the bundle has stack Volumes'),
-    ('secret/config names', 'the CLI names a stack secret or config <stack>_<name>; the bundle translation adds a '
-                            'content hash (<stack>_<name>_<hash>), so a CLI-deployed stack is not taken over '
-                            'unchanged (issue 12, item 5)'),
+    ('secret/config names', 'without `name:`, the CLI names a stack secret or config <stack>_<name>; the bundle '
+                            'translation adds a content hash (<stack>_<name>_<hash>), so a CLI-deployed stack is not '
+                            'taken over unchanged (issue 12, item 5); with `name:` both use the name as written'),
     ('service image label', 'the CLI adds the service label com.docker.stack.image and resolves the image to :latest; '
                             'the bundle translation does neither (issue 12, item 5: compare, do not convert)'),
     ('empty CLI fields', 'the CLI always sends TaskTemplate.Placement and ContainerSpec.DNSConfig (empty when unset) '
@@ -249,24 +247,15 @@ class _Context:
         self.project = project
         self.name = name
         self.notes = []
-        self.todo = []
         self.origins = {}  # bundle key -> the compose path that set it, to name it in errors
 
 
 def _volume_source(source, context, path):
+    # The bundle's Volumes give the mount what convert/volume.go does (<stack>_<name> or name, labels, driver).
     volumes = context.project.get('volumes') or {}
-    declared = volumes.get(source)
     if source not in volumes:
         _fail(path, 'volume %s is not declared under the top-level `volumes:`; declare it' % short_repr(source))
-    declared = declared or {}
-    if declared.get('name') is not None:
-        return _string(declared['name'], _path('volumes', source, 'name'))
-    if declared.get('external'):
-        return source
-    # convert/volume.go: a stack volume is named <stack>_<name>.
-    context.todo.append('%s: volume %s is scoped to %s_%s as the CLI names it; crane does not create it with the '
-                        'stack namespace label yet' % (path, source, context.stack, source))
-    return '%s_%s' % (context.stack, source)
+    return source
 
 
 def _short_volume(text, context, path):
@@ -740,19 +729,22 @@ def _service(name, compose, context, env_file_values):
     return service
 
 
-def _stack_networks(project, used_default):
+def _stack_networks(project, used):
+    """The bundle's Networks: those the services in `used` attach to, as the CLI creates only those."""
     networks = {}
     declared = project.get('networks') or {}
     _mapping(declared, 'networks')
-    if used_default and 'default' not in declared:
+    if 'default' in used and 'default' not in declared:
         networks['default'] = {'Driver': 'overlay'}
     for name, item in declared.items():
         path = _path('networks', name)
         item = _mapping(item, path) if item is not None else {}
         _known(item, ('driver', 'driver_opts', 'attachable', 'internal', 'ipam', 'labels', 'external', 'name'), path)
-        if 'name' in item:
-            _fail(_path(path, 'name'), _NOT_YET)
+        if name not in used:
+            continue  # deploy_composefile.go: getServicesDeclaredNetworks
         network = {}
+        if item.get('name') is not None:
+            network['Name'] = _string(item['name'], _path(path, 'name'))
         if item.get('external'):
             network['External'] = _boolean(item['external'], _path(path, 'external'))
             networks[name] = network
@@ -800,9 +792,11 @@ def _file_objects(project, kind):
         path = _path(kind, name)
         item = _mapping(item, path)
         _known(item, ('file', 'external', 'name', 'labels', 'template_driver'), path)
-        if 'name' in item or 'template_driver' in item:
-            _fail(_path(path, 'name' if 'name' in item else 'template_driver'), _NOT_YET)
+        if 'template_driver' in item:
+            _fail(_path(path, 'template_driver'), _NOT_YET)
         result = {}
+        if item.get('name') is not None:
+            result['Name'] = _string(item['name'], _path(path, 'name'))
         if item.get('external'):
             result['External'] = _boolean(item['external'], _path(path, 'external'))
         elif 'file' in item:
@@ -815,18 +809,34 @@ def _file_objects(project, kind):
     return objects
 
 
-def _check_volumes(project):
+def _stack_volumes(project):
+    """The bundle's Volumes from the top-level `volumes:` (convert/volume.go reads driver, driver_opts, labels,
+    external and name)."""
+    volumes = {}
     for name, item in _mapping(project.get('volumes') or {}, 'volumes').items():
         path = _path('volumes', name)
-        if item is None:
-            continue
-        item = _mapping(item, path)
-        for key in item:
-            if key not in ('external', 'name'):
-                _fail(_path(path, key), 'volume %s ' % key + _NOT_YET)
+        item = _mapping(item, path) if item is not None else {}
+        _known(item, ('driver', 'driver_opts', 'labels', 'external', 'name'), path)
+        volume = {}
+        if item.get('name') is not None:
+            volume['Name'] = _string(item['name'], _path(path, 'name'))
+        if item.get('external'):
+            volume['External'] = _boolean(item['external'], _path(path, 'external'))
+            for key in ('driver', 'driver_opts', 'labels'):
+                if item.get(key) is not None:
+                    # loader.go refuses it too: an external volume is not created.
+                    _fail(_path(path, key), 'conflicts with `external: true` (the volume exists); remove one')
+        if item.get('driver') is not None:
+            volume['Driver'] = _string(item['driver'], _path(path, 'driver'))
+        if item.get('driver_opts') is not None:
+            volume['DriverOpts'] = _key_values(item['driver_opts'], _path(path, 'driver_opts'))
+        if item.get('labels') is not None:
+            volume['Labels'] = _key_values(item['labels'], _path(path, 'labels'))
+        volumes[name] = volume
+    return volumes
 
 
-_TOP_LEVEL_SECTIONS = {'Networks': 'networks', 'Secrets': 'secrets', 'Configs': 'configs'}
+_TOP_LEVEL_SECTIONS = {'Networks': 'networks', 'Volumes': 'volumes', 'Secrets': 'secrets', 'Configs': 'configs'}
 
 
 def _compose_place(problem, origins):
@@ -871,19 +881,20 @@ def compose_to_bundle(project, stack='stack', env_file_values=None, env=None):
     services = _mapping(project.get('services'), 'services')
     if not services:
         _fail('services', 'expected at least one service')
-    _check_volumes(project)
+    volumes = _stack_volumes(project)
     bundle = {'Version': '0.1', 'Services': {}}
     notes = []
-    used_default = False
+    used = set()
     origins = {}
     for name, compose in services.items():
         context = _Context(stack, project, name, env)
         bundle['Services'][_text(name, 'services')] = _service(name, compose, context, env_file_values)
         origins[name] = context.origins
-        used_default = used_default or 'default' in bundle['Services'][name].get('Networks', [])
+        used.update(attachment_target(entry) for entry in bundle['Services'][name].get('Networks', []))
         notes.extend(context.notes)
-        notes.extend('TODO: ' + item for item in context.todo)
-    bundle['Networks'] = _stack_networks(project, used_default)
+    bundle['Networks'] = _stack_networks(project, used)
+    if volumes:
+        bundle['Volumes'] = volumes
     for kind in ('secrets', 'configs'):
         objects = _file_objects(project, kind)
         if objects:

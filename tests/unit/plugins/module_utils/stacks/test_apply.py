@@ -11,6 +11,7 @@ import base64
 import json
 
 from ansible_collections.crane.swarm.plugins.module_utils.stacks import apply as stack_apply
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack
 
 
 def spec_with_references():
@@ -95,3 +96,51 @@ def test_long_lists_are_shortened():
     assert stack_apply.shortened(list('abcdef')) == list('abcdef')  # "and 1 more" says no less than the name
     assert stack_apply.shortened(['s%d' % n for n in range(200)]) == ['s0', 's1', 's2', 's3', 's4', 'and 195 more']
     assert stack_apply.shortened(list('abcde'), 2) == ['a', 'b', 'and 3 more']
+
+
+# -- fixed-name secrets and configs
+
+def _fixed(kind, content, name='site.key'):
+    section = kind.capitalize() + 's'
+    bundle = {section: {'key': {'Name': name, 'Content': content}}, 'Services': {'web': {'Image': 'b'}}}
+    return desired_stack('demo', bundle)[kind + 's']
+
+
+def _live(kind, content, labelled=True):
+    desired = _fixed(kind, content)['key']['spec']
+    spec = {'Name': desired['Name'], 'Labels': dict(desired['Labels']) if labelled else {}}
+    if kind == 'config':
+        spec['Data'] = desired['Data']
+    return [{'ID': 'x1', 'Spec': spec}]
+
+
+def test_a_fixed_name_with_the_same_content_is_no_conflict():
+    for kind in ('secret', 'config'):
+        assert stack_apply.fixed_name_conflicts(kind, _fixed(kind, 'one'), _live(kind, 'one')) == ([], [])
+
+
+def test_a_fixed_name_with_other_content_is_a_conflict_naming_the_field_and_the_fix():
+    for kind, section in (('secret', 'Secrets'), ('config', 'Configs')):
+        conflicts, unverifiable = stack_apply.fixed_name_conflicts(kind, _fixed(kind, 'two'), _live(kind, 'one'))
+        assert unverifiable == [] and len(conflicts) == 1
+        assert '%s site.key (%s.key.Name) exists with other content' % (kind, section) in conflicts[0]
+        assert 'give %s.key a new Name' % section in conflicts[0]
+
+
+def test_a_config_is_compared_by_its_data_even_without_the_label():
+    conflicts, unverifiable = stack_apply.fixed_name_conflicts('config', _fixed('config', 'two'),
+                                                               _live('config', 'one', labelled=False))
+    assert len(conflicts) == 1 and unverifiable == []
+
+
+def test_a_secret_without_the_digest_label_cannot_be_compared():
+    assert stack_apply.fixed_name_conflicts('secret', _fixed('secret', 'two'),
+                                            _live('secret', 'one', labelled=False)) == ([], ['site.key'])
+
+
+def test_versioned_and_missing_objects_are_never_conflicts():
+    bundle = {'Secrets': {'key': {'Content': 'one'}}, 'Services': {'web': {'Image': 'b'}}}
+    versioned = desired_stack('demo', bundle)['secrets']
+    live = [{'ID': 'x1', 'Spec': {'Name': versioned['key']['name'], 'Labels': {}}}]
+    assert stack_apply.fixed_name_conflicts('secret', versioned, live) == ([], [])
+    assert stack_apply.fixed_name_conflicts('secret', _fixed('secret', 'one'), []) == ([], [])

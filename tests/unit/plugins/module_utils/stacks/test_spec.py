@@ -227,7 +227,7 @@ def test_stack_network_options():
         'IPAM': {'Driver': 'default', 'Config': [{'Subnet': '10.9.0.0/24', 'IPRange': '10.9.0.0/25', 'Gateway': '10.9.0.1'}],
                  'Options': {'a': 'b'}}}}
     assert stack['external_networks'] == ['shared']
-    covered = set(definition) | {'External'}
+    covered = set(definition) | {'External', 'Name'}  # Name: test_a_named_network_keeps_its_name_and_the_stack_label
     assert covered == set(BUNDLE_SCHEMA['$defs']['Network']['properties'])
 
 
@@ -254,7 +254,64 @@ def test_file_objects(kind, data_key, spec_key):
     assert stack['external_' + spec_key] == ['outside']
     references = stack['services']['demo_web']['spec']['TaskTemplate']['ContainerSpec'][kind]
     assert [reference[kind[:-1] + 'Name'] for reference in references][-1] == 'outside'
-    assert {'File', 'Content', 'Labels', 'External'} == set(BUNDLE_SCHEMA['$defs']['FileObject']['properties'])
+    # Name: test_a_fixed_name_replaces_the_versioned_one
+    assert {'File', 'Content', 'Labels', 'External', 'Name'} == set(BUNDLE_SCHEMA['$defs']['FileObject']['properties'])
+
+
+def test_a_named_network_keeps_its_name_and_the_stack_label():
+    bundle = {'Networks': {'proxy': {'Name': 'proxy'}, 'edge': {'External': True, 'Name': 'real-edge'}},
+              'Services': {'web': {'Image': 'b', 'Networks': ['proxy', 'edge']}}}
+    stack = core.desired_stack('demo', bundle)
+    assert list(stack['networks']) == ['proxy']
+    assert stack['networks']['proxy']['Name'] == 'proxy' and stack['networks']['proxy']['Labels'] == {NS: 'demo'}
+    assert stack['external_networks'] == ['real-edge']
+    assert stack['services']['demo_web']['spec']['TaskTemplate']['Networks'] == [
+        {'Target': 'proxy', 'Aliases': ['web']}, {'Target': 'real-edge', 'Aliases': ['web']}]
+
+
+@pytest.mark.parametrize('kind, data_key, spec_key', [('Secrets', 'secret_data', 'secrets'),
+                                                      ('Configs', 'config_data', 'configs')])
+def test_a_fixed_name_replaces_the_versioned_one(kind, data_key, spec_key):
+    bundle = {kind: {'key': {'File': 'k.txt', 'Name': 'site.key'}, 'ca': {'External': True, 'Name': 'corp-ca'}},
+              'Services': {'web': {'Image': 'b', kind: ['key', 'ca']}}}
+    stack = core.desired_stack('demo', bundle, **{data_key: {'key': b64('one')}})
+    item = stack[spec_key]['key']
+    assert item['name'] == item['spec']['Name'] == 'site.key' and item['fixed'] is True
+    # The digest label stays: it tells a live secret's content, which the engine does not show.
+    assert item['spec']['Labels'] == {NS: 'demo', 'crane.swarm.content-sha256': hashlib.sha256(b'one').hexdigest()}
+    assert stack['external_' + spec_key] == ['corp-ca']
+    references = stack['services']['demo_web']['spec']['TaskTemplate']['ContainerSpec'][kind]
+    assert sorted(reference[kind[:-1] + 'Name'] for reference in references) == ['corp-ca', 'site.key']
+    changed = core.desired_stack('demo', bundle, **{data_key: {'key': b64('two')}})[spec_key]['key']
+    assert changed['name'] == 'site.key'
+
+
+def test_stack_volumes_get_what_the_docker_cli_gives_them():
+    volumes = {'data': {'Driver': 'local', 'DriverOpts': {'type': 'tmpfs', 'device': 'tmpfs'}, 'Labels': {'k': 'v'}},
+               'named': {'Name': 'shop-db'}, 'old': {'External': True}, 'legacy': {'External': True, 'Name': 'x1'}}
+    mounts = [{'Type': 'volume', 'Source': name, 'Target': '/' + name} for name in sorted(volumes)]
+    mounts.append({'Type': 'volume', 'Source': 'data', 'Target': '/nocopy', 'VolumeOptions': {'NoCopy': True}})
+    mounts.append({'Type': 'volume', 'Source': 'elsewhere', 'Target': '/as-written'})
+    spec = spec_of({'Mounts': mounts}, Volumes=volumes)
+    by_target = dict((entry['Target'], entry) for entry in spec['TaskTemplate']['ContainerSpec']['Mounts'])
+    assert by_target['/data'] == {'Type': 'volume', 'Source': 'demo_data', 'Target': '/data', 'VolumeOptions': {
+        'Labels': {'k': 'v', NS: 'demo'},
+        'DriverConfig': {'Name': 'local', 'Options': {'type': 'tmpfs', 'device': 'tmpfs'}}}}
+    assert by_target['/named'] == {'Type': 'volume', 'Source': 'shop-db', 'Target': '/named',
+                                   'VolumeOptions': {'Labels': {NS: 'demo'}}}
+    assert by_target['/old'] == {'Type': 'volume', 'Source': 'old', 'Target': '/old'}
+    assert by_target['/legacy']['Source'] == 'x1' and 'VolumeOptions' not in by_target['/legacy']
+    assert by_target['/nocopy']['VolumeOptions']['NoCopy'] is True
+    assert by_target['/nocopy']['VolumeOptions']['Labels'] == {'k': 'v', NS: 'demo'}
+    assert by_target['/as-written'] == {'Type': 'volume', 'Source': 'elsewhere', 'Target': '/as-written'}
+    assert {'Name', 'Driver', 'DriverOpts', 'Labels', 'External'} == set(BUNDLE_SCHEMA['$defs']['Volume']['properties'])
+
+
+def test_a_volume_with_driver_options_only_names_no_driver():
+    spec = spec_of({'Mounts': [{'Type': 'volume', 'Source': 'v', 'Target': '/v'}]},
+                   Volumes={'v': {'DriverOpts': {'o': 'bind'}}})
+    mount = spec['TaskTemplate']['ContainerSpec']['Mounts'][0]
+    assert mount['VolumeOptions']['DriverConfig'] == {'Options': {'o': 'bind'}}
 
 
 def test_new_content_makes_a_new_object_and_same_content_the_same():
@@ -446,3 +503,17 @@ def test_default_mount_consistency_is_no_change():
     assert core.service_changes(live, desired) == []
     desired['TaskTemplate']['ContainerSpec']['Mounts'][0]['Consistency'] = 'cached'
     assert [change[0] for change in core.service_changes(live, desired)] == ['TaskTemplate.ContainerSpec.Mounts']
+
+
+def test_the_empty_volume_options_the_cli_sends_for_an_external_volume_are_no_change():
+    desired = spec_of({'Mounts': [{'Type': 'volume', 'Source': 'ext', 'Target': '/ext'}]}, Volumes={'ext': {'External': True}})
+    live = copy.deepcopy(desired)
+    live['TaskTemplate']['ContainerSpec']['Mounts'][0]['VolumeOptions'] = {}
+    assert core.service_changes(live, desired) == []
+
+
+def test_a_plain_dab_service_without_networks_joins_none_as_in_docker_1_12():
+    # Docker 1.12's api/client/stack/deploy.go: convertNetworks of no networks is an empty list and
+    # getUniqueNetworkNames creates only networks a service names; no default network (compose's) here.
+    stack = core.desired_stack('demo', {'Services': {'web': {'Image': 'busybox'}}})
+    assert stack['networks'] == {} and 'Networks' not in stack['services']['demo_web']['spec']['TaskTemplate']

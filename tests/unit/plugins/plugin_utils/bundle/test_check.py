@@ -4,13 +4,15 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 
 import pytest
 
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import (
-    SCHEMA_KEYWORDS, BundleError, check_bundle, json_path, nearest_key, structure_errors, unknown_key_message)
+    SCHEMA_KEYWORDS, BundleError, check_bundle, json_path, nearest_key, structure_errors, unknown_key_message,
+    without_extensions)
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.schema import BUNDLE_SCHEMA
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.reader import load_bundle_text
 from jsonschema_oracle import schema_validator
@@ -18,7 +20,7 @@ from jsonschema_oracle import schema_validator
 from unit_paths import BUNDLES
 GOOD = os.path.join(BUNDLES, 'good')
 BAD = os.path.join(BUNDLES, 'bad')
-GOOD_BUNDLES = ('plain-1.12.dab', 'extended-every-option.yml', 'external-objects.yml')
+GOOD_BUNDLES = ('plain-1.12.dab', 'extended-every-option.yml', 'external-objects.yml', 'names-volumes.yml')
 
 # Each bad bundle has one problem: file -> (the JSON path reported, words the message must hold).
 BAD_BUNDLES = {
@@ -90,6 +92,12 @@ BAD_BUNDLES = {
     'generic-resource-without-value.yml': ('$.Services.web.Resources.Reservations.GenericResources[0].Value',
                                            'required key is missing'),
     'bundle-is-a-list.yml': ('$', 'got array'),
+    'network-name-not-a-dns-label.yml': ('$.Networks.proxy.Name', "'proxy.net' is not a valid name"),
+    'secret-name-with-a-slash.yml': ('$.Secrets.key.Name', "'site/key' does not have the expected form"),
+    'stack-volume-mount-with-driver-config.yml': ('$.Services.web.Mounts[0].VolumeOptions.DriverConfig',
+                                                  'has its DriverConfig in Volumes.data (Driver, DriverOpts)'),
+    'external-volume-with-labels.yml': ('$.Volumes.archive.Labels', 'External volume already exists'),
+    'extension-key-misspelt.yml': ('$.Services.web.X-note', "unknown key 'X-note'"),
 }
 
 
@@ -130,7 +138,8 @@ def test_the_schema_uses_only_keywords_our_checks_understand():
             for key, value in schema.items():
                 if not under_properties:
                     yield key
-                yield from keywords(value, under_properties=key in ('properties', '$defs') and not under_properties)
+                names = key in ('properties', '$defs', 'patternProperties')  # what follows are names, not keywords
+                yield from keywords(value, under_properties=names and not under_properties)
         elif isinstance(schema, list):
             for value in schema:
                 yield from keywords(value)
@@ -264,3 +273,54 @@ def test_a_secret_content_is_never_quoted(validator):
     from_jsonschema = ['%s: %s' % problem for problem in validator(bundle)]
     for errors in (from_jsonschema, [str(error) for error in check_bundle(bundle)]):
         assert errors == ['$.Secrets.pw.Content: expected string, got integer']
+
+
+def test_x_keys_are_accepted_at_the_top_and_in_a_service(validator):
+    bundle = {'x-top': {'any': ['thing']}, 'Services': {'web': {'Image': 'b', 'x-anchor': 1}}}
+    assert check_bundle(bundle, 'demo') == [] and list(validator(bundle)) == []
+
+
+def test_x_keys_elsewhere_are_still_unknown():
+    bundle = {'Services': {'web': {'Image': 'b', 'UpdateConfig': {'x-note': 1}}}}
+    assert [error.path for error in check_bundle(bundle)] == ['$.Services.web.UpdateConfig.x-note']
+
+
+def test_external_objects_may_name_the_existing_one():
+    bundle = {'Networks': {'edge': {'External': True, 'Name': 'corp.edge'}},
+              'Secrets': {'ca': {'External': True, 'Name': 'corp-ca'}},
+              'Volumes': {'old': {'External': True, 'Name': 'old-data'}},
+              'Services': {'web': {'Image': 'b', 'Networks': ['edge'], 'Secrets': ['ca'],
+                                   'Mounts': [{'Type': 'volume', 'Source': 'old', 'Target': '/old'}]}}}
+    assert check_bundle(bundle, 'demo') == []
+
+
+@pytest.mark.parametrize('section, items, path', [
+    ('Networks', {'a': {'Name': 'demo_b'}, 'b': {}}, '$.Networks.b'),
+    ('Networks', {'a': {'Name': 'proxy'}, 'b': {'Name': 'proxy'}}, '$.Networks.b.Name'),
+    ('Secrets', {'a': {'Name': 'key', 'Content': 'x'}, 'b': {'Name': 'key', 'Content': 'y'}}, '$.Secrets.b.Name'),
+    ('Configs', {'a': {'Name': 'conf', 'Content': 'x'}, 'b': {'Name': 'conf', 'Content': 'y'}}, '$.Configs.b.Name'),
+])
+def test_two_objects_of_one_docker_name_are_refused(section, items, path):
+    errors = check_bundle({section: items, 'Services': {'web': {'Image': 'b'}}}, 'demo')
+    assert [error.path for error in errors] == [path]
+    assert 'is already that of %s.a; give each its own Name' % section in errors[0].message
+
+
+def test_a_fixed_name_is_not_checked_with_a_digest_after_it():
+    # 64 characters: the longest secret name; <stack>_<name>_<digest> of the same would not fit.
+    name = 's' * 64
+    bundle = {'Secrets': {'key': {'Name': name, 'Content': 'x'}}, 'Services': {'web': {'Image': 'b'}}}
+    assert check_bundle(bundle, 'demo') == []
+    assert [error.path for error in check_bundle(dict(bundle, Secrets={'key': {'Name': name + 's', 'Content': 'x'}}),
+                                                 'demo')] == ['$.Secrets.key.Name']
+
+
+def test_a_named_network_is_checked_as_named_not_as_scoped():
+    bundle = {'Networks': {'n' * 60: {'Name': 'proxy'}}, 'Services': {'web': {'Image': 'b', 'Networks': ['n' * 60]}}}
+    assert check_bundle(bundle, 'a-long-stack-name') == []
+
+
+def test_x_keys_are_not_sent_to_the_module():
+    bundle = {'x-when': datetime.date(2020, 1, 1), 'Services': {'web': {'Image': 'b', 'x-when': datetime.date(2020, 1, 1)}}}
+    assert without_extensions(bundle) == {'Services': {'web': {'Image': 'b'}}}
+    assert 'x-when' in bundle  # the caller's bundle is left as it was

@@ -35,7 +35,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import BundleError, check_bundle
+from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import BundleError, check_bundle, without_extensions
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.schema import BUNDLE_SCHEMA
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack
@@ -254,7 +254,7 @@ def outcome_of_data(bundle):
                                 for name, item in (bundle.get(kind) or {}).items() if 'File' in item))
                     for kind in ('Secrets', 'Configs'))
     stack = desired_stack(STACK, bundle, contents['Secrets'], contents['Configs'])
-    for sent in (bundle, stack):  # what the action plugin sends, what the module sends to the Engine API
+    for sent in (without_extensions(bundle), stack):  # what the action plugin sends, what the module sends
         json.dumps(sent, allow_nan=False, ensure_ascii=False).encode('utf-8')
     return 'accepted'
 

@@ -144,9 +144,7 @@ def short_volumes(draw):
 def their_mounts(entries):
     mounts = []
     for entry in entries:
-        source = entry.get('source')
-        if entry['type'] == 'volume' and source:
-            source = '%s_%s' % (STACK, source)
+        source = entry.get('source')  # a stack volume keeps its compose name in the bundle's Mounts
         mounts.append(dict(Type=entry['type'], Source=source, Target=entry['target'],
                            ReadOnly=bool(entry.get('read_only')), Consistency=entry.get('consistency'),
                            Propagation=(entry.get('bind') or {}).get('propagation'),
