@@ -442,9 +442,8 @@ def _mode_conflicts(parts, service):
     elif 'Replicas' in service and 'Replicas' in _mapping(mode.get('Replicated')):
         yield BundleError(json_path(parts + ['Replicas']),
                           'Replicas is given twice: here and in Mode.Replicated.Replicas; keep one')
-    if kind in ('Global', 'GlobalJob') and 'MaxReplicas' in _mapping(service.get('Placement')):
-        yield BundleError(json_path(parts + ['Placement', 'MaxReplicas']),
-                          'MaxReplicas (per node) conflicts with Mode %s, which runs one task per node' % kind)
+    # MaxReplicas with a global mode means nothing, but Docker takes it (measured: docker stack deploy with
+    # mode global and max_replicas_per_node 1, engine 20.10), so a compose file that has it deploys here too.
 
 
 def _ingress_ports(service):

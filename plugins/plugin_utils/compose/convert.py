@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import shlex
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
@@ -96,8 +97,15 @@ def _integer(value, path, minimum=0):
     return value
 
 
+# A Go duration as the CLI's schema reads compose durations (format "duration": time.ParseDuration), a string.
+_GO_DURATION = re.compile(r'[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)')
+
+
 def _duration(value, path):
-    return _expect(value, (str, int), path, 'a duration such as "10s" or "1m30s"')
+    text = _expect(value, (str,), path, 'a duration such as "10s" or "1m30s" (a string)')
+    if not _GO_DURATION.fullmatch(text):
+        _fail(path, 'expected a duration such as "10s" or "1m30s" (a number needs a unit), got %s' % short_repr(text))
+    return text
 
 
 def _string_list(value, path):

@@ -83,7 +83,6 @@ BAD_BUNDLES = {
     'healthcheck-test-unknown-kind.yml': ('$.Services.web.Healthcheck.Test', "got 'RUN'"),
     'constraint-without-operator.yml': ('$.Services.web.Placement.Constraints[0]', "'node.role manager' is not a constraint"),
     'spread-not-a-label.yml': ('$.Services.web.Placement.Preferences[0].Spread', 'should start with node.labels.'),
-    'max-replicas-with-global-mode.yml': ('$.Services.agent.Placement.MaxReplicas', 'conflicts with Mode Global'),
     'ulimit-soft-above-hard.yml': ('$.Services.web.Ulimits[0].Soft', 'soft limit 4096 is above the hard limit 1024'),
     'hosts-entry-compose-syntax.yml': ('$.Services.web.Hosts[0]', "'db:10.0.0.5' is not a hosts entry"),
     'network-entry-a-number.json': ('$.Services.web.Networks[0]', 'expected string or object, got integer'),

@@ -18,6 +18,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from ansible_collections.crane.swarm.plugins.module_utils.common.durations import parse_duration
+from ansible_collections.crane.swarm.plugins.module_utils.common.sizes import parse_cpus, parse_size
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.convert import compose_to_bundle
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.read import read_compose
@@ -257,3 +259,196 @@ def test_several_files_merge_as_the_cli_merges_them(tmp_path_factory, services):
     assert completed.returncode == 0, (services, completed.stderr)
     theirs = yaml.safe_load(completed.stdout)['services']['web']
     assert our_service(bundle['Services']['web']) == their_service(theirs), services
+
+
+# ---------------------------------------------------------------- the other service keys
+
+DURATIONS = st.sampled_from(['10s', '1m30s', '500ms', '0s', '2h', '1.5s', '90', 'abc'])
+SIZES = st.sampled_from(['512M', '1g', '8M', '64k', '100', '1.5m', 'lots', '0'])
+CPUS = st.sampled_from(['0.5', '1', '0.25', '2.0'])
+SMALL = st.integers(0, 5)
+
+
+def _optional(**strategies):
+    return st.fixed_dictionaries({}, optional=strategies)
+
+
+def update_configs(actions):
+    return _optional(parallelism=SMALL, delay=DURATIONS, failure_action=st.sampled_from(actions), monitor=DURATIONS,
+                     max_failure_ratio=st.sampled_from([0, 0.3, 1]), order=st.sampled_from(['stop-first', 'start-first']))
+
+
+DEPLOY = _optional(
+    mode=st.sampled_from(['replicated', 'global']),
+    endpoint_mode=st.sampled_from(['vip', 'dnsrr']),
+    resources=_optional(limits=_optional(cpus=CPUS, memory=SIZES, pids=SMALL),
+                        reservations=_optional(cpus=CPUS, memory=SIZES)),
+    restart_policy=_optional(condition=st.sampled_from(['none', 'on-failure', 'any']), delay=DURATIONS,
+                             max_attempts=SMALL, window=DURATIONS),
+    update_config=update_configs(['continue', 'pause', 'rollback']),
+    rollback_config=update_configs(['continue', 'pause']),
+    placement=_optional(constraints=st.lists(st.sampled_from(['node.role==manager', 'node.labels.a != b']),
+                                             max_size=2, unique=True),
+                        preferences=st.lists(st.just({'spread': 'node.labels.zone'}), max_size=1),
+                        max_replicas_per_node=SMALL),
+)
+
+OTHER_KEYS = _optional(
+    healthcheck=st.one_of(
+        _optional(test=st.sampled_from(['curl x', ['CMD', 'true'], ['CMD-SHELL', 'exit 0'], ['NONE']]),
+                  interval=DURATIONS, timeout=DURATIONS, retries=SMALL, start_period=DURATIONS),
+        st.just({'disable': True})),
+    stop_grace_period=DURATIONS,
+    logging=st.fixed_dictionaries({'driver': st.sampled_from(['json-file', 'syslog'])},
+                                  optional={'options': st.dictionaries(st.sampled_from(['max-size', 'max-file']),
+                                                                       st.sampled_from(['10m', '3', 3]))}),
+    ulimits=st.dictionaries(st.sampled_from(['nofile', 'nproc']),
+                            st.one_of(SMALL, st.builds(lambda soft, extra: {'soft': soft, 'hard': soft + extra},
+                                                       SMALL, SMALL))),
+    extra_hosts=st.lists(st.sampled_from(['a:1.2.3.4', 'b=5.6.7.8', 'c:::1']), max_size=2, unique=True),
+    dns=st.one_of(st.just('8.8.8.8'), st.lists(st.sampled_from(['1.1.1.1', '9.9.9.9']), max_size=2, unique=True)),
+    dns_search=st.sampled_from(['example.org', ['a.example', 'b.example']]),
+    user=st.sampled_from(['1000', 'app:app']),
+    working_dir=st.just('/srv'),
+    hostname=st.just('{{.Node.Hostname}}'),
+    stop_signal=st.just('SIGINT'),
+    init=st.booleans(),
+    tty=st.booleans(),
+    read_only=st.booleans(),
+    cap_add=st.lists(st.sampled_from(['NET_ADMIN', 'SYS_TIME']), max_size=2, unique=True),
+    cap_drop=st.lists(st.sampled_from(['ALL', 'CHOWN']), max_size=2, unique=True),
+)
+
+
+def _duration(value):
+    return None if value is None else parse_duration(value, 'x')
+
+
+def _size(value):
+    return None if value is None else parse_size(value, 'x') or None  # 0: no limit, printed as nothing
+
+
+def _cpus(value):
+    return None if value is None else float(parse_cpus(value, 'x')) or None
+
+
+def _compact(mapping):
+    """Without None, so that "not set" reads the same on both sides."""
+    if isinstance(mapping, dict):
+        kept = dict((key, _compact(value)) for key, value in mapping.items() if value is not None)
+        return dict((key, value) for key, value in kept.items() if value != {})
+    return mapping
+
+
+def _update_view(config, keys):
+    # Delay, Monitor and the ratio are plain values in the CLI's types: 0 prints as nothing, and sends 0 either way.
+    return {'Parallelism': config.get(keys[0]), 'Delay': _duration(config.get(keys[1])) or None,
+            'FailureAction': config.get(keys[2]), 'Monitor': _duration(config.get(keys[3])) or None,
+            'MaxFailureRatio': config.get(keys[4]) or None, 'Order': config.get(keys[5])}
+
+
+UPDATE_KEYS = ('parallelism', 'delay', 'failure_action', 'monitor', 'max_failure_ratio', 'order')
+BUNDLE_UPDATE_KEYS = ('Parallelism', 'Delay', 'FailureAction', 'Monitor', 'MaxFailureRatio', 'Order')
+
+
+def their_view(service):
+    """`docker stack config`'s service in the terms compared here."""
+    deploy = service.get('deploy') or {}
+    resources = deploy.get('resources') or {}
+    limits, reservations = resources.get('limits') or {}, resources.get('reservations') or {}
+    restart = deploy.get('restart_policy') or {}
+    placement = deploy.get('placement') or {}
+    health = service.get('healthcheck')
+    if health is not None:
+        health = ({'Test': ['NONE']} if health.get('disable') else
+                  {'Test': health.get('test'), 'Interval': _duration(health.get('interval')),
+                   'Timeout': _duration(health.get('timeout')), 'Retries': health.get('retries'),
+                   'StartPeriod': _duration(health.get('start_period'))})
+    logging = service.get('logging')
+    ulimits = service.get('ulimits') or {}
+    return _compact({
+        'Mode': 'global' if deploy.get('mode') == 'global' else 'replicated',
+        'EndpointMode': deploy.get('endpoint_mode'),
+        'Limits': {'CPUs': _cpus(limits.get('cpus')), 'Memory': _size(limits.get('memory')), 'Pids': limits.get('pids') or None},
+        'Reservations': {'CPUs': _cpus(reservations.get('cpus')), 'Memory': _size(reservations.get('memory'))},
+        'RestartPolicy': {'Condition': restart.get('condition'), 'Delay': _duration(restart.get('delay')),
+                          'MaxAttempts': restart.get('max_attempts'), 'Window': _duration(restart.get('window'))},
+        'UpdateConfig': _update_view(deploy.get('update_config') or {}, UPDATE_KEYS),
+        'RollbackConfig': _update_view(deploy.get('rollback_config') or {}, UPDATE_KEYS),
+        'Placement': {'Constraints': sorted(placement.get('constraints') or []) or None,
+                      'Preferences': [entry['spread'] for entry in placement.get('preferences') or []] or None,
+                      'MaxReplicas': placement.get('max_replicas_per_node') or None},
+        'Healthcheck': health,
+        'StopGracePeriod': _duration(service.get('stop_grace_period')),
+        'LogDriver': logging and {'Name': logging.get('driver'), 'Options': logging.get('options') or None},
+        # `nofile: 0` prints as {} (Go's zero values left out).
+        'Ulimits': sorted((name, value, value) if isinstance(value, int)
+                          else (name, value.get('soft', 0), value.get('hard', 0))
+                          for name, value in ulimits.items()) or None,
+        'Hosts': ['%s %s' % (entry.split(':', 1)[1], entry.split(':', 1)[0])
+                  for entry in service.get('extra_hosts') or []] or None,
+        'Nameservers': service.get('dns'), 'Search': service.get('dns_search'),
+        'User': service.get('user'), 'WorkingDir': service.get('working_dir'), 'Hostname': service.get('hostname'),
+        'StopSignal': service.get('stop_signal'), 'Init': service.get('init'), 'TTY': service.get('tty') or None,
+        'ReadOnly': service.get('read_only') or None,
+        'CapabilityAdd': service.get('cap_add') or None, 'CapabilityDrop': service.get('cap_drop') or None,
+    })
+
+
+def our_view(service):
+    """Our bundle service in the same terms."""
+    resources = service.get('Resources') or {}
+    limits, reservations = resources.get('Limits') or {}, resources.get('Reservations') or {}
+    restart = service.get('RestartPolicy') or {}
+    placement = service.get('Placement') or {}
+    health = service.get('Healthcheck')
+    if health is not None:
+        test = health.get('Test')
+        health = {'Test': ['CMD-SHELL', test] if isinstance(test, str) else test,
+                  'Interval': _duration(health.get('Interval')), 'Timeout': _duration(health.get('Timeout')),
+                  'Retries': health.get('Retries'), 'StartPeriod': _duration(health.get('StartPeriod'))}
+    logging = service.get('LogDriver')
+    dns = service.get('DNSConfig') or {}
+    return _compact({
+        'Mode': 'global' if 'Global' in (service.get('Mode') or {}) else 'replicated',
+        'EndpointMode': service.get('EndpointMode'),
+        'Limits': {'CPUs': _cpus(limits.get('CPUs')), 'Memory': _size(limits.get('Memory')), 'Pids': limits.get('Pids') or None},
+        'Reservations': {'CPUs': _cpus(reservations.get('CPUs')), 'Memory': _size(reservations.get('Memory'))},
+        'RestartPolicy': {'Condition': restart.get('Condition'), 'Delay': _duration(restart.get('Delay')),
+                          'MaxAttempts': restart.get('MaxAttempts'), 'Window': _duration(restart.get('Window'))},
+        'UpdateConfig': _update_view(service.get('UpdateConfig') or {}, BUNDLE_UPDATE_KEYS),
+        'RollbackConfig': _update_view(service.get('RollbackConfig') or {}, BUNDLE_UPDATE_KEYS),
+        'Placement': {'Constraints': sorted(placement.get('Constraints') or []) or None,
+                      'Preferences': [entry['Spread'] for entry in placement.get('Preferences') or []] or None,
+                      'MaxReplicas': placement.get('MaxReplicas') or None},
+        'Healthcheck': health,
+        'StopGracePeriod': _duration(service.get('StopGracePeriod')),
+        'LogDriver': logging and {'Name': logging.get('Name'), 'Options': logging.get('Options') or None},
+        'Ulimits': sorted((entry['Name'], entry['Soft'], entry['Hard']) for entry in service.get('Ulimits') or []) or None,
+        'Hosts': service.get('Hosts') or None,
+        'Nameservers': dns.get('Nameservers') or None, 'Search': dns.get('Search') or None,
+        'User': service.get('User'), 'WorkingDir': service.get('WorkingDir'), 'Hostname': service.get('Hostname'),
+        'StopSignal': service.get('StopSignal'), 'Init': service.get('Init'), 'TTY': service.get('TTY') or None,  # false: what the API leaves out
+        'ReadOnly': service.get('ReadOnly') or None,
+        'CapabilityAdd': service.get('CapabilityAdd') or None, 'CapabilityDrop': service.get('CapabilityDrop') or None,
+    })
+
+
+def swarm_refuses(view):
+    """What `docker stack config` takes and the swarm refuses: memory below 4 MiB, limit or reservation
+    (measured: "invalid memory value 65536: Must be at least 4MiB", engine 20.10)."""
+    memory = [(view.get(key) or {}).get('Memory') for key in ('Limits', 'Reservations')]
+    return any(value and value < 4 * 2 ** 20 for value in memory)
+
+
+@CLI_SETTINGS
+@given(DEPLOY, OTHER_KEYS)
+def test_the_other_service_keys_give_what_the_cli_gives(tmp_path_factory, deploy, keys):
+    text = service_text(deploy=deploy, **keys)
+    theirs, their_error = cli_config(str(tmp_path_factory.mktemp('cli')), text)
+    ours, our_error = crane_service(text)
+    if theirs is not None and swarm_refuses(their_view(theirs['services']['web'])):
+        their_error = 'refused by the swarm'
+    assert (their_error is None) == (our_error is None), (deploy, keys, their_error, our_error)
+    if their_error is None:
+        assert our_view(ours) == their_view(theirs['services']['web']), (deploy, keys)
