@@ -249,7 +249,8 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
     BUNDLE_JSON, CONFIG_DATA, PRIVATE_OPTIONS, SECRET_DATA, STACK_OPTIONS)
-from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack, diff_for_display, service_changes
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import (
+    api_version_problems, desired_stack, diff_for_display, service_changes)
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
 
 POLL_INTERVAL = 1.0
@@ -694,6 +695,9 @@ class StackDeployment(EngineTask):
             desired = desired_stack(self.stack, self.bundle, self.params[SECRET_DATA], self.params[CONFIG_DATA])
         except ValueError as exc:
             self.fail(str(exc))
+        too_new = api_version_problems(self.bundle, self.client.api_version)
+        if too_new:
+            self.fail('nothing was deployed: ' + ' | '.join(too_new))
         self.read_live()
         networks = self.networks_to_create(desired)
         secret_ids, secrets = self.objects_to_create('secret', desired['secrets'], desired['external_secrets'],

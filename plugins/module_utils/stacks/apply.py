@@ -71,6 +71,10 @@ def with_object_ids(spec, secret_ids, config_ids):
                                        ('Configs', 'ConfigName', 'ConfigID', config_ids)):
         for reference in container.get(key) or []:
             reference[id_key] = ids.get(reference[name_key], 'to-be-created:' + reference[name_key])
+    credential = (container.get('Privileges') or {}).get('CredentialSpec') or {}
+    if credential.get('Config'):
+        # The engine wants the config's ID here, as in the Runtime reference the spec also has.
+        credential['Config'] = config_ids.get(credential['Config'], 'to-be-created:' + credential['Config'])
     return spec
 
 
