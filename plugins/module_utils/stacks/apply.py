@@ -72,9 +72,11 @@ def with_object_ids(spec, secret_ids, config_ids):
         for reference in container.get(key) or []:
             reference[id_key] = ids.get(reference[name_key], 'to-be-created:' + reference[name_key])
     credential = (container.get('Privileges') or {}).get('CredentialSpec') or {}
-    if credential.get('Config'):
-        # The engine wants the config's ID here, as in the Runtime reference the spec also has.
-        credential['Config'] = config_ids.get(credential['Config'], 'to-be-created:' + credential['Config'])
+    runtime = [reference for reference in container.get('Configs') or [] if 'Runtime' in reference]
+    if credential.get('Config') and runtime:
+        # The engine wants the ID of the config its Runtime reference names (the only Runtime one: the
+        # credential spec's); taken from that reference, so a second call on the result changes nothing.
+        credential['Config'] = runtime[0]['ConfigID']
     return spec
 
 

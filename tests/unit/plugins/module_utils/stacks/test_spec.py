@@ -213,6 +213,10 @@ def test_a_config_credential_spec_names_the_config_and_references_it_at_runtime(
     container = with_ids['TaskTemplate']['ContainerSpec']
     assert container['Privileges']['CredentialSpec'] == {'Config': 'cfgid'}
     assert {'ConfigName': name, 'ConfigID': 'cfgid', 'Runtime': {}} in container['Configs']
+    # The module fills the IDs again once the objects exist: the result of the first call takes it unchanged.
+    assert apply.with_object_ids(with_ids, {}, {name: 'cfgid'}) == with_ids
+    placeholder = apply.with_object_ids(stack['services']['demo_web']['spec'], {}, {})
+    assert apply.with_object_ids(placeholder, {}, {name: 'cfgid'}) == with_ids
 
 
 def test_a_credential_spec_config_must_be_a_config_of_the_stack():
