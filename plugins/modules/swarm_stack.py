@@ -38,6 +38,13 @@ description:
     (C(<stack>_<name>_<digest>)) and the services using it roll to it.
   - Stacks deployed here are ordinary stacks for the docker CLI (C(docker stack ls), C(ps),
     C(services), C(rm)), and the other way round.
+  - Some bundle keys need a recent Engine API, which the module speaks at the engine's own version
+    (O(api_version=auto)) - C(Healthcheck.StartInterval) 1.44, C(OomScoreAdj) 1.46, C(CredentialSpec.Config)
+    1.40, C(Isolation) 1.35. An older engine drops such a field without an error, so the module fails
+    before anything is deployed, naming each field and the version it needs.
+  - A C(CredentialSpec) with C(Config) also references that config at runtime, as
+    C(docker stack deploy) does; a log driver without C(Name) is the engine's default driver with
+    the given C(Options).
 extends_documentation_fragment:
   - crane.swarm.engine
   - crane.swarm.attributes
