@@ -342,14 +342,15 @@ def api_version(sandbox):
 
 def test_container_options_of_issue_12_deploy_and_rerun_unchanged(sandbox, stack_swarm, run_playbook):
     """Groups, StdinOpen, Isolation, OomScoreAdj, CredentialSpec, LogDriver without Name, as the engine keeps them."""
+    services = {
+        'main': service(Groups=['nogroup', '1234'], StdinOpen=True, Isolation='default', OomScoreAdj=0,
+                        LogDriver={'Options': {'max-size': '1m'}},
+                        Placement={'Constraints': ['node.role == manager']}),  # node1, for `id`
+        # A Linux engine rejects every task with a credential spec (Windows gMSA): spec only, no wait.
+        'gmsa': service(CredentialSpec={'Config': 'gmsa'}),
+    }
     definition = {'Version': '0.1', 'Configs': {'gmsa': {'Content': '{"CmsPlugins": ["ActiveDirectory"]}'}},
-                  'Services': {
-                      'main': service(Groups=['nogroup', '1234'], StdinOpen=True, Isolation='default', OomScoreAdj=0,
-                                      LogDriver={'Options': {'max-size': '1m'}},
-                                      Placement={'Constraints': ['node.role == manager']}),  # node1, for `id`
-                      # A Linux engine rejects every task with a credential spec (Windows gMSA): spec only, no wait.
-                      'gmsa': service(CredentialSpec={'Config': 'gmsa'}),
-                  }}
+                  'Services': services}
     run_playbook([deploy('opts', definition=definition, wait=False)])
     main = inspect(sandbox, 'opts_main')['Spec']['TaskTemplate']
     container = main['ContainerSpec']

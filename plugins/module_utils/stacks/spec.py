@@ -192,9 +192,9 @@ def api_version_problems(bundle, api_version):
             for key in path:
                 value = value.get(key) if isinstance(value, dict) else None
             if value not in (None, 0, 'default') and have < needed:  # the engine's own defaults pass
-                problems.append('Services.%s.%s needs Engine API %d.%d or later, the engine speaks %s: upgrade '
-                                'Docker on the managers or remove the field' % (name, '.'.join(path), needed[0],
-                                                                               needed[1], api_version))
+                field = 'Services.%s.%s' % (name, '.'.join(path))
+                problems.append('%s needs Engine API %d.%d or later, the engine speaks %s: upgrade Docker on the '
+                                'managers or remove the field' % (field, needed[0], needed[1], api_version))
     return problems
 
 

@@ -277,8 +277,8 @@ _DEFINITIONS = {
                                                'create --group).'),
         'OomScoreAdj': _count('The containers\' OOM score adjustment (Engine API 1.46 and later).',
                               minimum=OOM_SCORE_ADJ_MIN, maximum=OOM_SCORE_ADJ_MAX),
-        'Isolation': _enum(('default', 'process', 'hyperv'), 'Isolation technology of the containers (Windows '
-                                                              'hosts; Linux engines accept only default).'),
+        'Isolation': _enum(('default', 'process', 'hyperv'),
+                           'Isolation technology of the containers (Windows hosts; Linux engines accept only default).'),
         'CredentialSpec': dict(_closed({
             'Config': _string('A config of the stack (its name in Configs) holding the credential spec.', minLength=1),
             'File': _string('A credential spec file in the nodes\' CredentialSpecs directory.', minLength=1),
