@@ -234,6 +234,25 @@ def test_spec_like_the_cli_entrypoint_command_env():
                                      'Env': ['A=2', 'B=1']})
 
 
+def test_spec_like_the_cli_container_options_of_issue_12():
+    # Measured: docker 28.2 `stack deploy -c` of these keys (engine 20.10 kept all but the two fields API 1.41
+    # drops): OpenStdin, CredentialSpec.Config = the config's ID, a Runtime reference to it, LogDriver Name "".
+    service = {'stdin_open': True, 'isolation': 'default', 'credential_spec': {'config': 'cs'},
+               'logging': {'options': {'max-size': '10m'}},
+               'healthcheck': {'test': ['CMD', 'true'], 'start_period': '10s', 'start_interval': '2s'}}
+    bundle, _notes = convert(service, configs={'cs': {'file': './cs.json'}})
+    stack = desired_stack(STACK, bundle, config_data={'cs': 'e30K'})
+    config = stack['configs']['cs']['name']  # the CLI names it demo_cs; ours adds the content hash (known)
+    spec = stack['services']['demo_web']['spec']
+    assert spec['TaskTemplate']['LogDriver'] == {'Name': '', 'Options': {'max-size': '10m'}}
+    container = spec['TaskTemplate']['ContainerSpec']
+    assert container['OpenStdin'] is True and container['Isolation'] == 'default'
+    assert container['Privileges'] == {'CredentialSpec': {'Config': config}}  # the module puts the ID there
+    assert container['Configs'] == [{'ConfigName': config, 'Runtime': {}}]
+    assert container['Healthcheck'] == {'Test': ['CMD', 'true'], 'StartPeriod': 10 * 10 ** 9,
+                                        'StartInterval': 2 * 10 ** 9}
+
+
 def test_spec_like_the_cli_ports_and_update_config():
     spec = _spec({'ports': ['8080:80'], 'deploy': {'replicas': 3, 'update_config': {'parallelism': 2, 'delay': '10s'},
                                                    'restart_policy': {'condition': 'on-failure'}}})
