@@ -365,6 +365,8 @@ def test_container_options_of_issue_12_deploy_and_rerun_unchanged(sandbox, stack
 
     again = run_playbook([deploy('opts', definition=definition, wait=False)])
     assert again.changed == 0, again.output
+    checked = run_playbook([deploy('opts', definition=definition, wait=False)], check=True, diff=True)
+    assert checked.changed == 0, checked.output
     for _attempt in range(60):  # the groups reach the running container
         tasks = sandbox.docker('node1', 'ps', '-q', '--filter', 'label=com.docker.swarm.service.name=opts_main').stdout
         if tasks.strip():
