@@ -50,6 +50,13 @@ description:
   - Keys starting with C(x-), at the top of the bundle and in a service, are accepted and ignored.
   - Stacks deployed here are ordinary stacks for the docker CLI (C(docker stack ls), C(ps),
     C(services), C(rm)), and the other way round.
+  - Some bundle keys need a recent Engine API, which the module speaks at the engine's own version
+    (O(api_version=auto)) - C(Healthcheck.StartInterval) 1.44, C(OomScoreAdj) 1.46, C(CredentialSpec.Config)
+    1.40, C(Isolation) 1.35. An older engine drops such a field without an error, so the module fails
+    before anything is deployed, naming each field and the version it needs.
+  - A C(CredentialSpec) with C(Config) also references that config at runtime, as
+    C(docker stack deploy) does; a log driver without C(Name) is the engine's default driver with
+    the given C(Options).
 extends_documentation_fragment:
   - crane.swarm.engine
   - crane.swarm.attributes
@@ -261,7 +268,8 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
     BUNDLE_JSON, CONFIG_DATA, PRIVATE_OPTIONS, SECRET_DATA, STACK_OPTIONS)
-from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack, diff_for_display, service_changes
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import (
+    api_version_problems, desired_stack, diff_for_display, service_changes)
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import STACK_NAMESPACE_LABEL
 
 POLL_INTERVAL = 1.0
@@ -713,6 +721,9 @@ class StackDeployment(EngineTask):
             desired = desired_stack(self.stack, self.bundle, self.params[SECRET_DATA], self.params[CONFIG_DATA])
         except ValueError as exc:
             self.fail(str(exc))
+        too_new = api_version_problems(self.bundle, self.client.api_version)
+        if too_new:
+            self.fail('nothing was deployed: ' + ' | '.join(too_new))
         self.read_live()
         networks = self.networks_to_create(desired)
         secret_ids, secrets = self.objects_to_create('secret', desired['secrets'], desired['external_secrets'],

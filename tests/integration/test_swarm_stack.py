@@ -337,6 +337,65 @@ def test_extended_bundle_deploys_every_option(sandbox, stack_swarm, run_playbook
         sandbox.docker('node1', 'config', 'rm', 'crane-shared-settings', check=False)
 
 
+def api_version(sandbox):
+    return tuple(int(part) for part in sandbox.api('node1', '/version')['ApiVersion'].split('.'))
+
+
+def test_container_options_of_issue_12_deploy_and_rerun_unchanged(sandbox, stack_swarm, run_playbook):
+    """Groups, StdinOpen, Isolation, OomScoreAdj, CredentialSpec, LogDriver without Name, as the engine keeps them."""
+    services = {
+        'main': service(Groups=['nogroup', '1234'], StdinOpen=True, Isolation='default', OomScoreAdj=0,
+                        LogDriver={'Options': {'max-size': '1m'}},
+                        Placement={'Constraints': ['node.role == manager']}),  # node1, for `id`
+        # A Linux engine rejects every task with a credential spec (Windows gMSA): spec only, no wait.
+        'gmsa': service(CredentialSpec={'Config': 'gmsa'}),
+    }
+    definition = {'Version': '0.1', 'Configs': {'gmsa': {'Content': '{"CmsPlugins": ["ActiveDirectory"]}'}},
+                  'Services': services}
+    run_playbook([deploy('opts', definition=definition, wait=False)])
+    main = inspect(sandbox, 'opts_main')['Spec']['TaskTemplate']
+    container = main['ContainerSpec']
+    assert container['Groups'] == ['nogroup', '1234'] and container['OpenStdin'] is True
+    assert container['Isolation'] == 'default' and 'OomScoreAdj' not in container
+    assert main['LogDriver'] == {'Options': {'max-size': '1m'}}  # no Name: the engine's default driver
+    config = sandbox.docker_json('node1', 'config', 'ls', '--filter', 'label=com.docker.stack.namespace=opts',
+                                 '--format', '{{json .}}')
+    gmsa = inspect(sandbox, 'opts_gmsa')['Spec']['TaskTemplate']['ContainerSpec']
+    assert gmsa['Privileges']['CredentialSpec']['Config'] == config['ID']
+    assert gmsa['Configs'] == [{'Runtime': {}, 'ConfigID': config['ID'], 'ConfigName': config['Name']}]
+
+    again = run_playbook([deploy('opts', definition=definition, wait=False)])
+    assert again.changed == 0, again.output
+    checked = run_playbook([deploy('opts', definition=definition, wait=False)], check=True, diff=True)
+    assert checked.changed == 0, checked.output
+    for _attempt in range(60):  # the groups reach the running container
+        tasks = sandbox.docker('node1', 'ps', '-q', '--filter', 'label=com.docker.swarm.service.name=opts_main').stdout
+        if tasks.strip():
+            break
+        time.sleep(1)
+    else:
+        pytest.fail('no task of opts_main runs on node1: %s' % sandbox.docker('node1', 'service', 'ps', 'opts_main').stdout)
+    groups = sandbox.docker('node1', 'exec', tasks.split()[0], 'id', '-G').stdout.split()
+    assert '1234' in groups and '65534' in groups
+
+
+def test_fields_the_engine_is_too_old_for_are_refused_before_anything_is_deployed(sandbox, stack_swarm, run_playbook):
+    definition = bundle(a=service(OomScoreAdj=100, Healthcheck={'Test': ['CMD', 'true'], 'StartInterval': '1s'}))
+    if api_version(sandbox) >= (1, 46):
+        run_playbook([deploy('newer', definition=definition, wait=False)])
+        container = inspect(sandbox, 'newer_a')['Spec']['TaskTemplate']['ContainerSpec']
+        assert container['OomScoreAdj'] == 100 and container['Healthcheck']['StartInterval'] == 10 ** 9
+        assert run_playbook([deploy('newer', definition=definition, wait=False)]).changed == 0
+        return
+    run = run_playbook([deploy('newer', definition=definition)], expect_failure=True)
+    message = run.result('deploy', 'node1')['msg']
+    assert message.startswith('nothing was deployed: '), message
+    assert 'Services.a.OomScoreAdj needs Engine API 1.46 or later' in message, message
+    if api_version(sandbox) < (1, 44):
+        assert 'Services.a.Healthcheck.StartInterval needs Engine API 1.44 or later' in message, message
+    assert sandbox.docker('node1', 'service', 'ls', '-q').stdout.strip() == ''
+
+
 def test_resolve_image_never_blocks_without_a_registry(sandbox, stack_swarm, run_playbook):
     run = run_playbook([deploy('res', definition=bundle(a=service()), resolve_image='always')])
     result = run.result('deploy', 'node1')

@@ -195,6 +195,7 @@ class EngineClient(EngineCalls):
         except docker.errors.DockerException as exc:
             raise EngineError('cannot connect to the Docker Engine at %s: %s' % (docker_host, exc))
         self.docker_host = docker_host
+        self.api_version = self.api.api_version  # what the SDK negotiated (`auto`) or was told
 
     def request(self, method, path, params=None, body=None, raw=False, headers=None):
         """Send one API request; return the decoded JSON body (None when empty), or bytes when raw."""

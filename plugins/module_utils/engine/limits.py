@@ -27,6 +27,8 @@ MAX_SECRET_OR_CONFIG_NAME = 64
 MIN_NANO_CPUS = 10 ** 6
 MIN_MEMORY_BYTES = 4 * 1024 ** 2
 MIN_HEALTHCHECK_NANOSECONDS = 10 ** 6
+# The kernel's range of oom_score_adj, which the engine checks for a container (ContainerSpec.OomScoreAdj).
+OOM_SCORE_ADJ_MIN, OOM_SCORE_ADJ_MAX = -1000, 1000
 
 _WHOLE_DIGITS = 20  # 2**64 has 20 digits
 _DECIMAL_DIGITS = 30  # finer than a byte of a pebibyte, or a nanosecond of an hour

@@ -104,6 +104,12 @@ def with_object_ids(spec, secret_ids, config_ids):
                                        ('Configs', 'ConfigName', 'ConfigID', config_ids)):
         for reference in container.get(key) or []:
             reference[id_key] = ids.get(reference[name_key], 'to-be-created:' + reference[name_key])
+    credential = (container.get('Privileges') or {}).get('CredentialSpec') or {}
+    runtime = [reference for reference in container.get('Configs') or [] if 'Runtime' in reference]
+    if credential.get('Config') and runtime:
+        # The engine wants the ID of the config its Runtime reference names (the only Runtime one: the
+        # credential spec's); taken from that reference, so a second call on the result changes nothing.
+        credential['Config'] = runtime[0]['ConfigID']
     return spec
 
 

@@ -55,6 +55,16 @@ _CONTAINER_COPIES = (
     ('Hosts', 'Hosts'), ('DNSConfig', 'DNSConfig'), ('CapabilityAdd', 'CapabilityAdd'),
     ('CapabilityDrop', 'CapabilityDrop'), ('Sysctls', 'Sysctls'), ('Ulimits', 'Ulimits'),
     ('ReadOnly', 'ReadOnly'), ('TTY', 'TTY'),
+    ('Groups', 'Groups'), ('OomScoreAdj', 'OomScoreAdj'), ('Isolation', 'Isolation'), ('StdinOpen', 'OpenStdin'),
+)
+
+# Bundle fields the Engine API learnt late: (bundle path under a service, first API version that keeps it).
+# An older engine drops them without an error (measured: API 1.41 drops OomScoreAdj and StartInterval).
+MIN_API_VERSIONS = (
+    (('Isolation',), (1, 35)),
+    (('CredentialSpec', 'Config'), (1, 40)),
+    (('Healthcheck', 'StartInterval'), (1, 44)),
+    (('OomScoreAdj',), (1, 46)),
 )
 
 
@@ -214,6 +224,22 @@ def stack_volumes(stack, definitions):
     return volumes
 
 
+def api_version_problems(bundle, api_version):
+    """Messages for the bundle fields the engine's API version `api_version` ("1.41") would drop."""
+    have = tuple(int(part) for part in str(api_version).split('.')[:2] if part.isdigit())
+    problems = []
+    for name, service in sorted(bundle['Services'].items()):
+        for path, needed in MIN_API_VERSIONS:
+            value = service
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value not in (None, 0, 'default') and have < needed:  # the engine's own defaults pass
+                field = 'Services.%s.%s' % (name, '.'.join(path))
+                problems.append('%s needs Engine API %d.%d or later, the engine speaks %s: upgrade Docker on the '
+                                'managers or remove the field' % (field, needed[0], needed[1], api_version))
+    return problems
+
+
 # ---- a service ----
 
 def service_spec(stack, name, service, object_names):
@@ -247,7 +273,8 @@ def _task_template(stack, name, service, object_names):
     if 'Placement' in service:
         template['Placement'] = placement(service['Placement'])
     if 'LogDriver' in service:
-        template['LogDriver'] = {'Name': service['LogDriver']['Name'],
+        # No Name: the docker CLI sends "" and the engine's default driver takes the Options.
+        template['LogDriver'] = {'Name': service['LogDriver'].get('Name', ''),
                                  'Options': dict(service['LogDriver'].get('Options') or {})}
     return template
 
@@ -269,7 +296,21 @@ def container_spec(stack, name, service, object_names):
         spec['Secrets'] = file_references(service['Secrets'], object_names['Secrets'], 'SecretName')
     if 'Configs' in service:
         spec['Configs'] = file_references(service['Configs'], object_names['Configs'], 'ConfigName')
+    if 'CredentialSpec' in service:
+        _add_credential_spec(spec, service['CredentialSpec'], object_names['Configs'])
     return spec
+
+
+def _add_credential_spec(spec, given, config_names):
+    """Privileges.CredentialSpec; a Config one also needs a Runtime reference to the config, as the CLI adds.
+
+    Config carries the config's name here: the module puts its ID there (apply.with_object_ids).
+    """
+    credential = dict(given)
+    if 'Config' in credential:
+        credential['Config'] = config_names[given['Config']]
+        spec.setdefault('Configs', []).append({'ConfigName': credential['Config'], 'Runtime': {}})
+    spec['Privileges'] = {'CredentialSpec': credential}
 
 
 def healthcheck(check, field):
@@ -283,6 +324,7 @@ def healthcheck(check, field):
         'Timeout': _duration(check.get('Timeout'), field + '.Timeout'),
         'Retries': check.get('Retries'),
         'StartPeriod': _duration(check.get('StartPeriod'), field + '.StartPeriod'),
+        'StartInterval': _duration(check.get('StartInterval'), field + '.StartInterval'),
     })
 
 
@@ -598,7 +640,8 @@ def _fields(value, path=''):
 
 # ---- showing changes ----
 
-_DURATION_FIELDS = ('Delay', 'Monitor', 'Window', 'StopGracePeriod', 'Interval', 'Timeout', 'StartPeriod')
+_DURATION_FIELDS = ('Delay', 'Monitor', 'Window', 'StopGracePeriod', 'Interval', 'Timeout', 'StartPeriod',
+                    'StartInterval')
 _SIZE_FIELDS = ('MemoryBytes',)
 HIDDEN = '<hidden>'
 

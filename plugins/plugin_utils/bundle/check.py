@@ -425,6 +425,7 @@ def meaning_errors(bundle):
         errors.extend(_placement_problems(parts, service))
         errors.extend(_ulimit_problems(parts, service))
         errors.extend(_host_entry_problems(parts, service))
+        errors.extend(_credential_spec_reference(parts, service, _mapping(bundle.get('Configs'))))
     errors.extend(_published_port_duplicates(bundle))
     errors.extend(_stack_network_problems(bundle))
     for kind in ('Secrets', 'Configs'):
@@ -510,6 +511,13 @@ def _file_references(parts, service, kind, defined):
         targets.setdefault(target, index)
 
 
+def _credential_spec_reference(parts, service, defined):
+    config = _mapping(service.get('CredentialSpec')).get('Config')
+    if isinstance(config, str) and config and config not in defined:
+        yield BundleError(json_path(parts + ['CredentialSpec', 'Config']),
+                          _undefined_message('config', config, 'Configs', defined))
+
+
 _MOUNT_OPTIONS = {'BindOptions': 'bind', 'VolumeOptions': 'volume', 'TmpfsOptions': 'tmpfs'}
 
 
@@ -548,7 +556,7 @@ _MINIMUMS = tuple(
     + [(('Resources', section, 'Memory'), parse_size, MIN_MEMORY_BYTES, format_size(MIN_MEMORY_BYTES))
        for section in ('Limits', 'Reservations')]
     + [(('Healthcheck', key), parse_duration, MIN_HEALTHCHECK_NANOSECONDS, format_duration(MIN_HEALTHCHECK_NANOSECONDS))
-       for key in ('Interval', 'Timeout', 'StartPeriod')])
+       for key in ('Interval', 'Timeout', 'StartPeriod', 'StartInterval')])
 
 
 def _too_small(parts, service):

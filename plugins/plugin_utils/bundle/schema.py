@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import OBJECT_NAME_PATTERN
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import (
-    INT32_MAX, INT64_MAX, UINT32_MAX, UINT64_MAX)
+    INT32_MAX, INT64_MAX, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, UINT32_MAX, UINT64_MAX)
 
 SCHEMA_ID = 'https://example.invalid/crane/swarm/schemas/crane-bundle.schema.json'
 
@@ -200,6 +200,7 @@ _DEFINITIONS = {
         'Retries': _count('Failures in a row that make the task unhealthy (swarmkit keeps an int32).',
                           maximum=INT32_MAX),
         'StartPeriod': _ref(DURATION),
+        'StartInterval': _ref(DURATION),  # between checks during StartPeriod; Engine API 1.44 and later
     }),
     'Resources': _closed({
         'Limits': _closed({'CPUs': _ref(CPUS), 'Memory': _ref(SIZE), 'Pids': _count('Maximum number of processes.')}),
@@ -272,8 +273,24 @@ _DEFINITIONS = {
                                   required=('Name', 'Soft', 'Hard'))),
         'ReadOnly': _boolean('Mount the container\'s root filesystem read-only.'),
         'TTY': _boolean('Allocate a pseudo-TTY.'),
-        'LogDriver': _closed({'Name': _string(minLength=1), 'Options': _ref('StringMap')}, required=('Name',)),
+        'LogDriver': dict(_closed({
+            'Name': _string('The log driver. Left out: the engine\'s default driver, with these Options.', minLength=1),
+            'Options': _ref('StringMap'),
+        }), minProperties=1),
         'WithRegistryAuth': _boolean('Send the registry credentials of the deploying host to the nodes.'),
+        'Groups': _array(_string(minLength=1), 'Additional groups the container process runs with (docker service '
+                                               'create --group).'),
+        'OomScoreAdj': _count('The containers\' OOM score adjustment (Engine API 1.46 and later).',
+                              minimum=OOM_SCORE_ADJ_MIN, maximum=OOM_SCORE_ADJ_MAX),
+        'Isolation': _enum(('default', 'process', 'hyperv'),
+                           'Isolation technology of the containers (Windows hosts; Linux engines accept only default).'),
+        'CredentialSpec': dict(_closed({
+            'Config': _string('A config of the stack (its name in Configs) holding the credential spec.', minLength=1),
+            'File': _string('A credential spec file in the nodes\' CredentialSpecs directory.', minLength=1),
+            'Registry': _string('A credential spec value in the nodes\' Windows registry.', minLength=1),
+        }, description='Windows gMSA credential spec (ContainerSpec.Privileges.CredentialSpec): exactly one key.'),
+            minProperties=1, maxProperties=1),
+        'StdinOpen': _boolean('Keep the containers\' standard input open (OpenStdin).'),
     }, required=('Image',)),
     'Network': _closed({
         'Name': _string('The Docker name of the network as written, not prefixed by the stack (default '

@@ -33,7 +33,13 @@ IGNORED_KEYS = frozenset((
 ))
 
 # Keys the bundle cannot express yet (issue 12): refused, so nothing is deployed differently from the CLI.
-UNSUPPORTED_KEYS = frozenset(('isolation', 'credential_spec', 'group_add', 'oom_score_adj', 'stdin_open'))
+UNSUPPORTED_KEYS = frozenset()
+
+# Keys the docker CLI's compose schema refuses ("Additional property group_add is not allowed", measured with
+# docker 28.2): refused here too, so a file deploys with crane only when it deploys with the CLI.
+CLI_REFUSED_KEYS = {
+    'group_add': 'the docker CLI refuses it in a stack file; write Groups in a bundle (docker service create --group)',
+}
 
 # Differences from the CLI's spec that this conversion cannot remove without changing the bundle schema.
 KNOWN_DIFFERENCES = (
@@ -410,8 +416,6 @@ def _file_references(kind):
 def _healthcheck(value, path, _context):
     value = _mapping(value, path)
     _known(value, ('test', 'interval', 'timeout', 'retries', 'start_period', 'disable', 'start_interval'), path)
-    if 'start_interval' in value:
-        _fail(_path(path, 'start_interval'), _NOT_YET)
     if value.get('disable'):
         if value.get('test'):
             _fail(path, "test and disable can't be set at the same time (convertHealthcheck); remove one")
@@ -423,7 +427,8 @@ def _healthcheck(value, path, _context):
         check['Test'] = ['CMD-SHELL', test] if isinstance(test, str) else _string_list(test, _path(path, 'test'))
         if not check['Test']:
             _fail(_path(path, 'test'), 'expected a command; to turn the check off write `disable: true`')
-    for key, bundle_key in (('interval', 'Interval'), ('timeout', 'Timeout'), ('start_period', 'StartPeriod')):
+    for key, bundle_key in (('interval', 'Interval'), ('timeout', 'Timeout'), ('start_period', 'StartPeriod'),
+                            ('start_interval', 'StartInterval')):
         if key in value:
             check[bundle_key] = _duration(value[key], _path(path, key))
     if 'retries' in value:
@@ -568,12 +573,38 @@ def _deploy(value, path, _context):
 def _logging(value, path, _context):
     value = _mapping(value, path)
     _known(value, ('driver', 'options'), path)
-    if value.get('driver') is None:
-        _fail(path, '`logging` without `driver` ' + _NOT_YET)
-    driver = {'Name': _string(value['driver'], _path(path, 'driver'))}
+    driver = {}
+    # Without `driver` the CLI sends Name "": the engine's default driver, with these options.
+    if value.get('driver') is not None:
+        driver['Name'] = _string(value['driver'], _path(path, 'driver'))
     if value.get('options') is not None:
         driver['Options'] = _key_values(value['options'], _path(path, 'options'))
-    return {'LogDriver': driver}
+    # Neither: the CLI's empty Driver is what the engine stores for none.
+    return {'LogDriver': driver} if driver else {}
+
+
+def _oom_score_adj(value, path, _context):
+    if isinstance(value, str) and value.strip().lstrip('-').isdigit():
+        value = int(value)
+    _expect(value, (int,), path, 'an integer')
+    if not -1000 <= value <= 1000:
+        _fail(path, 'expected an integer from -1000 to 1000, got %s' % value)
+    return {'OomScoreAdj': value}
+
+
+def _credential_spec(value, path, context):
+    """convertCredentialSpec: exactly one of config, file, registry; a config must be a declared one."""
+    value = _mapping(value, path)
+    _known(value, ('config', 'file', 'registry'), path)
+    given = [key for key in ('config', 'file', 'registry') if value.get(key)]
+    if len(given) != 1:
+        _fail(path, 'expected exactly one of config, file, registry, got %s' % (', '.join(given) or 'none'))
+    key = given[0]
+    name = _string(value[key], _path(path, key))
+    if key == 'config' and name not in (context.project.get('configs') or {}):
+        _fail(_path(path, key), 'config %s is not declared under the top-level `configs:`; declare it'
+              % short_repr(name))
+    return {'CredentialSpec': {key.capitalize(): name}}
 
 
 def _extra_hosts(value, path, _context):
@@ -658,6 +689,10 @@ SERVICE_KEYS = {
     'working_dir': _simple('WorkingDir', _string),
     'tty': _simple('TTY', _boolean),
     'read_only': _simple('ReadOnly', _boolean),
+    'oom_score_adj': _oom_score_adj,
+    'isolation': _simple('Isolation', lambda value, path: _choice(value, ('default', 'process', 'hyperv'), path)),
+    'credential_spec': _credential_spec,
+    'stdin_open': _simple('StdinOpen', _boolean),
 }
 
 
@@ -698,6 +733,8 @@ def _service(name, compose, context, env_file_values):
             _fail(where, 'a key must be a string')
         if key in UNSUPPORTED_KEYS:
             _fail(where, _NOT_YET)
+        if key in CLI_REFUSED_KEYS:
+            _fail(where, CLI_REFUSED_KEYS[key])
         if key in IGNORED_KEYS:
             ignored.append(key)
             continue

@@ -12,6 +12,7 @@ import os
 import pytest
 import yaml
 
+from ansible_collections.crane.swarm.plugins.module_utils.stacks import apply
 from ansible_collections.crane.swarm.plugins.module_utils.stacks import spec as core
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.schema import BUNDLE_SCHEMA
@@ -159,6 +160,20 @@ SERVICE_CASES = [
     ('TTY', {'TTY': True}, 'TaskTemplate.ContainerSpec.TTY', True),
     ('LogDriver', {'LogDriver': {'Name': 'json-file', 'Options': {'max-size': '10m'}}}, 'TaskTemplate.LogDriver',
      {'Name': 'json-file', 'Options': {'max-size': '10m'}}),
+    # No Name: the engine's default driver with these options (the docker CLI sends Name "").
+    ('LogDriver', {'LogDriver': {'Options': {'max-size': '10m'}}}, 'TaskTemplate.LogDriver',
+     {'Name': '', 'Options': {'max-size': '10m'}}),
+    ('Groups', {'Groups': ['audio', '123']}, 'TaskTemplate.ContainerSpec.Groups', ['audio', '123']),
+    ('OomScoreAdj', {'OomScoreAdj': -500}, 'TaskTemplate.ContainerSpec.OomScoreAdj', -500),
+    ('Isolation', {'Isolation': 'process'}, 'TaskTemplate.ContainerSpec.Isolation', 'process'),
+    ('StdinOpen', {'StdinOpen': True}, 'TaskTemplate.ContainerSpec.OpenStdin', True),
+    ('CredentialSpec', {'CredentialSpec': {'File': 'gmsa.json'}}, 'TaskTemplate.ContainerSpec.Privileges',
+     {'CredentialSpec': {'File': 'gmsa.json'}}),
+    ('CredentialSpec', {'CredentialSpec': {'Registry': 'gmsa'}}, 'TaskTemplate.ContainerSpec.Privileges.CredentialSpec',
+     {'Registry': 'gmsa'}),
+    ('Healthcheck', {'Healthcheck': {'Test': ['CMD', 'true'], 'StartPeriod': '30s', 'StartInterval': '2s'}},
+     'TaskTemplate.ContainerSpec.Healthcheck', {'Test': ['CMD', 'true'], 'StartPeriod': 30 * SECOND,
+                                                'StartInterval': 2 * SECOND}),
 ]
 
 
@@ -181,6 +196,75 @@ def test_each_case_is_a_valid_bundle_in_yaml(service):
 def test_every_service_option_has_a_case():
     covered = set(case[0] for case in SERVICE_CASES) | {'Secrets', 'Configs', 'WithRegistryAuth'}  # below
     assert covered == set(BUNDLE_SCHEMA['$defs']['Service']['properties'])
+
+
+def test_a_config_credential_spec_names_the_config_and_references_it_at_runtime():
+    # As the docker CLI does (convertServiceConfigObjs): a Runtime reference, and the ID in CredentialSpec.Config.
+    bundle = {'Configs': {'gmsa': {'Content': '{}'}},
+              'Services': {'web': {'Image': 'busybox', 'CredentialSpec': {'Config': 'gmsa'},
+                                   'Configs': [{'Source': 'gmsa', 'Target': '/gmsa.json'}]}}}
+    assert check_bundle(bundle) == []
+    stack = core.desired_stack('demo', bundle)
+    name = stack['configs']['gmsa']['name']
+    container = stack['services']['demo_web']['spec']['TaskTemplate']['ContainerSpec']
+    assert container['Privileges'] == {'CredentialSpec': {'Config': name}}
+    assert {'ConfigName': name, 'Runtime': {}} in container['Configs'] and len(container['Configs']) == 2
+    with_ids = apply.with_object_ids(stack['services']['demo_web']['spec'], {}, {name: 'cfgid'})
+    container = with_ids['TaskTemplate']['ContainerSpec']
+    assert container['Privileges']['CredentialSpec'] == {'Config': 'cfgid'}
+    assert {'ConfigName': name, 'ConfigID': 'cfgid', 'Runtime': {}} in container['Configs']
+    # The module fills the IDs again once the objects exist: the result of the first call takes it unchanged.
+    assert apply.with_object_ids(with_ids, {}, {name: 'cfgid'}) == with_ids
+    placeholder = apply.with_object_ids(stack['services']['demo_web']['spec'], {}, {})
+    assert apply.with_object_ids(placeholder, {}, {name: 'cfgid'}) == with_ids
+
+
+def test_a_credential_spec_config_must_be_a_config_of_the_stack():
+    bundle = {'Configs': {'gmsa': {'Content': '{}'}},
+              'Services': {'web': {'Image': 'busybox', 'CredentialSpec': {'Config': 'gmas'}}}}
+    errors = [str(error) for error in check_bundle(bundle)]
+    assert errors == ["$.Services.web.CredentialSpec.Config: config 'gmas' is not defined in the stack's Configs; "
+                      "did you mean 'gmsa'?"]
+
+
+@pytest.mark.parametrize('credential', [{}, {'File': 'a.json', 'Registry': 'b'}])
+def test_a_credential_spec_has_exactly_one_source(credential):
+    bundle = {'Services': {'web': {'Image': 'busybox', 'CredentialSpec': credential}}}
+    errors = [str(error) for error in check_bundle(bundle)]
+    assert len(errors) == 1 and errors[0].startswith('$.Services.web.CredentialSpec')
+
+
+@pytest.mark.parametrize('value', [-1001, 1001, '5'])
+def test_oom_score_adj_is_an_integer_from_minus_1000_to_1000(value):
+    errors = check_bundle({'Services': {'web': {'Image': 'busybox', 'OomScoreAdj': value}}})
+    assert len(errors) == 1 and str(errors[0]).startswith('$.Services.web.OomScoreAdj')
+
+
+def test_an_empty_log_driver_is_refused():
+    errors = check_bundle({'Services': {'web': {'Image': 'busybox', 'LogDriver': {}}}})
+    assert len(errors) == 1 and str(errors[0]).startswith('$.Services.web.LogDriver')
+
+
+def test_start_interval_below_a_millisecond_is_refused():
+    errors = check_bundle({'Services': {'web': {'Image': 'busybox',
+                                                'Healthcheck': {'Test': ['CMD', 'true'], 'StartInterval': '500us'}}}})
+    assert len(errors) == 1 and str(errors[0]).startswith('$.Services.web.Healthcheck.StartInterval')
+
+
+def test_fields_an_older_engine_would_drop_are_named_with_the_api_version_they_need():
+    bundle = {'Configs': {'gmsa': {'Content': '{}'}}, 'Services': {
+        'web': {'Image': 'busybox', 'OomScoreAdj': 100, 'Healthcheck': {'Test': ['CMD', 'true'], 'StartInterval': '1s'},
+                'CredentialSpec': {'Config': 'gmsa'}, 'Isolation': 'process'},
+        'db': {'Image': 'busybox', 'OomScoreAdj': 0, 'Isolation': 'default', 'Groups': ['audio'], 'StdinOpen': True}}}
+    assert core.api_version_problems(bundle, '1.48') == []
+    assert core.api_version_problems(bundle, '1.41') == [
+        'Services.web.Healthcheck.StartInterval needs Engine API 1.44 or later, the engine speaks 1.41: upgrade Docker '
+        'on the managers or remove the field',
+        'Services.web.OomScoreAdj needs Engine API 1.46 or later, the engine speaks 1.41: upgrade Docker on the '
+        'managers or remove the field']
+    assert [problem.split(' ')[0] for problem in core.api_version_problems(bundle, '1.34')] == [
+        'Services.web.Isolation', 'Services.web.CredentialSpec.Config', 'Services.web.Healthcheck.StartInterval',
+        'Services.web.OomScoreAdj']
 
 
 def test_with_registry_auth_is_a_flag_for_the_module_not_part_of_the_spec():
@@ -462,6 +546,38 @@ def test_mode(live_mode, desired_mode, changed):
 ])
 def test_a_setting_against_its_absence_is_a_change(service, change):
     assert core.service_changes(spec_of({}), spec_of(service)) == [change]
+
+
+def test_the_new_options_as_the_engine_returns_them_are_no_change():
+    # Measured on engine 20.10 (API 1.41) for a stack the docker CLI 28.2 deployed: Privileges with empty
+    # fields, CredentialSpec.Config an ID, the Runtime config reference with its ID, LogDriver without Name.
+    bundle = {'Configs': {'gmsa': {'Content': '{}'}}, 'Services': {'web': {
+        'Image': 'busybox', 'Groups': ['audio'], 'StdinOpen': True, 'Isolation': 'default',
+        'CredentialSpec': {'Config': 'gmsa'}, 'LogDriver': {'Options': {'max-size': '10m'}}}}}
+    stack = core.desired_stack('demo', bundle)
+    name = stack['configs']['gmsa']['name']
+    desired = apply.with_object_ids(stack['services']['demo_web']['spec'], {}, {name: 'cfgid'})
+    live = copy.deepcopy(desired)
+    container = live['TaskTemplate']['ContainerSpec']
+    container['Privileges'] = {'CredentialSpec': {'Config': 'cfgid', 'File': '', 'Registry': ''}, 'SELinuxContext': None}
+    live['TaskTemplate']['LogDriver'] = {'Options': {'max-size': '10m'}}
+    live['TaskTemplate'].update({'Resources': {}, 'Placement': {}, 'ForceUpdate': 0, 'Runtime': 'container'})
+    assert core.service_changes(live, desired) == []
+    # Unset and the engine's defaults are equal: OpenStdin false, OomScoreAdj 0, Isolation default, no Privileges.
+    plain = spec_of({})
+    live = copy.deepcopy(plain)
+    live['TaskTemplate']['ContainerSpec'].update({'OpenStdin': False, 'OomScoreAdj': 0, 'Isolation': 'default',
+                                                 'Privileges': {'CredentialSpec': None, 'SELinuxContext': None}})
+    assert core.service_changes(live, plain) == []
+    assert core.service_changes(live, spec_of({'OomScoreAdj': 5})) == [
+        ('TaskTemplate.ContainerSpec.OomScoreAdj', None, 5)]
+
+
+def test_a_start_interval_change_is_shown_as_a_duration():
+    changes = core.service_changes(spec_of({'Healthcheck': {'Test': ['CMD', 'true'], 'StartInterval': '1s'}}),
+                                   spec_of({'Healthcheck': {'Test': ['CMD', 'true'], 'StartInterval': '2s'}}))
+    assert core.diff_for_display({'demo_web': changes})['after'] == {
+        'demo_web': {'TaskTemplate.ContainerSpec.Healthcheck.StartInterval': '2s'}}
 
 
 def test_force_update_counter_is_not_a_change():

@@ -261,6 +261,7 @@ def test_json_names_the_source_for_numbers_python_cannot_read():
 # ---- 4. numbers the Engine refuses are refused here, before anything is sent ----
 
 INT64_MAX, UINT64_MAX = 2 ** 63 - 1, 2 ** 64 - 1
+OOM_SCORE_ADJ_MIN = -1000  # the kernel's bound, written out here as the other limits are
 
 
 def service_errors(**service):
@@ -277,7 +278,9 @@ def test_every_integer_of_the_schema_has_the_range_of_its_engine_field():
             types = schema.get('type') if isinstance(schema.get('type'), list) else [schema.get('type')]
             if 'integer' in types:
                 found.append(where)
-                assert 0 <= schema.get('minimum', -1) and schema.get('maximum', UINT64_MAX + 1) <= UINT64_MAX, where
+                # OomScoreAdj is the one signed field: the kernel's -1000..1000.
+                lowest = OOM_SCORE_ADJ_MIN if where.endswith('/OomScoreAdj') else 0
+                assert lowest <= schema.get('minimum', lowest - 1) and schema.get('maximum', UINT64_MAX + 1) <= UINT64_MAX, where
             for key, value in schema.items():
                 walk(value, where + '/' + key)
         elif isinstance(schema, list):

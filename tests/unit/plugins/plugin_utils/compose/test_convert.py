@@ -89,6 +89,16 @@ GOOD = [
      {'Ulimits': [{'Name': 'nofile', 'Soft': 20000, 'Hard': 40000}, {'Name': 'nproc', 'Soft': 65535, 'Hard': 65535}]}),
     ({'logging': {'driver': 'json-file', 'options': {'max-size': '10m'}}},
      {'LogDriver': {'Name': 'json-file', 'Options': {'max-size': '10m'}}}),
+    # no driver: the engine's default driver with these options, as the CLI sends it (Name "")
+    ({'logging': {'options': {'max-size': '10m'}}}, {'LogDriver': {'Options': {'max-size': '10m'}}}),
+    ({'logging': {}}, {}),
+    ({'healthcheck': {'test': ['CMD', 'true'], 'start_period': '30s', 'start_interval': '2s'}},
+     {'Healthcheck': {'Test': ['CMD', 'true'], 'StartPeriod': '30s', 'StartInterval': '2s'}}),
+    ({'oom_score_adj': -500, 'isolation': 'default', 'stdin_open': True},
+     {'OomScoreAdj': -500, 'Isolation': 'default', 'StdinOpen': True}),
+    ({'oom_score_adj': '300'}, {'OomScoreAdj': 300}),
+    ({'credential_spec': {'file': 'gmsa.json'}}, {'CredentialSpec': {'File': 'gmsa.json'}}),
+    ({'credential_spec': {'registry': 'gmsa'}}, {'CredentialSpec': {'Registry': 'gmsa'}}),
     # deploy
     ({'deploy': {'mode': 'global', 'endpoint_mode': 'dnsrr'}}, {'Mode': {'Global': {}}, 'EndpointMode': 'dnsrr'}),
     ({'deploy': {'mode': 'replicated-job', 'replicas': 3}},
@@ -144,6 +154,12 @@ def test_networks_list_map_and_top_level():
         'proxy': {'External': True}}
     bundle, _notes = convert({'networks': ['front']}, **top)
     assert bundle['Services']['web']['Networks'] == ['front']
+
+
+def test_a_config_credential_spec_names_a_declared_config():
+    bundle, _notes = convert({'credential_spec': {'config': 'gmsa'}}, configs={'gmsa': {'file': './gmsa.json'}})
+    assert bundle['Services']['web']['CredentialSpec'] == {'Config': 'gmsa'}
+    assert bundle['Configs'] == {'gmsa': {'File': './gmsa.json'}}
 
 
 def test_secrets_and_configs_short_and_long():
@@ -263,6 +279,25 @@ def test_spec_like_the_cli_entrypoint_command_env():
                                      'Env': ['A=2', 'B=1']})
 
 
+def test_spec_like_the_cli_container_options_of_issue_12():
+    # Measured: docker 28.2 `stack deploy -c` of these keys (engine 20.10 kept all but the two fields API 1.41
+    # drops): OpenStdin, CredentialSpec.Config = the config's ID, a Runtime reference to it, LogDriver Name "".
+    service = {'stdin_open': True, 'isolation': 'default', 'credential_spec': {'config': 'cs'},
+               'logging': {'options': {'max-size': '10m'}},
+               'healthcheck': {'test': ['CMD', 'true'], 'start_period': '10s', 'start_interval': '2s'}}
+    bundle, _notes = convert(service, configs={'cs': {'file': './cs.json'}})
+    stack = desired_stack(STACK, bundle, config_data={'cs': 'e30K'})
+    config = stack['configs']['cs']['name']  # the CLI names it demo_cs; ours adds the content hash (known)
+    spec = stack['services']['demo_web']['spec']
+    assert spec['TaskTemplate']['LogDriver'] == {'Name': '', 'Options': {'max-size': '10m'}}
+    container = spec['TaskTemplate']['ContainerSpec']
+    assert container['OpenStdin'] is True and container['Isolation'] == 'default'
+    assert container['Privileges'] == {'CredentialSpec': {'Config': config}}  # the module puts the ID there
+    assert container['Configs'] == [{'ConfigName': config, 'Runtime': {}}]
+    assert container['Healthcheck'] == {'Test': ['CMD', 'true'], 'StartPeriod': 10 * 10 ** 9,
+                                        'StartInterval': 2 * 10 ** 9}
+
+
 def test_spec_like_the_cli_ports_and_update_config():
     spec = _spec({'ports': ['8080:80'], 'deploy': {'replicas': 3, 'update_config': {'parallelism': 2, 'delay': '10s'},
                                                    'restart_policy': {'condition': 'on-failure'}}})
@@ -295,11 +330,17 @@ BAD = [
     ({'networks': ['back']}, {}, "services.web.networks.back: network 'back' is not declared"),
     ({'secrets': ['pw']}, {}, "services.web.secrets.0: secret 'pw' is not declared"),
     ({'healthcheck': {'test': []}}, {}, 'services.web.healthcheck.test: expected a command'),
-    ({'healthcheck': {'start_interval': '1s'}}, {}, 'services.web.healthcheck.start_interval: is not supported yet'),
-    ({'isolation': 'default'}, {}, 'services.web.isolation: is not supported yet'),
-    ({'group_add': ['x']}, {}, 'services.web.group_add: is not supported yet'),
-    ({'stdin_open': True}, {}, 'services.web.stdin_open: is not supported yet'),
-    ({'logging': {'options': {'a': 'b'}}}, {}, 'services.web.logging: `logging` without `driver` is not supported yet'),
+    # The docker CLI's compose schema refuses group_add (measured with docker 28.2).
+    ({'group_add': ['x']}, {}, 'services.web.group_add: the docker CLI refuses it in a stack file; write Groups'),
+    ({'isolation': 'vm'}, {}, "services.web.isolation: expected one of default, process, hyperv, got 'vm'"),
+    ({'stdin_open': 'yes'}, {}, "services.web.stdin_open: expected true or false, got 'yes'"),
+    ({'oom_score_adj': 1001}, {}, 'services.web.oom_score_adj: expected an integer from -1000 to 1000, got 1001'),
+    ({'oom_score_adj': 1.5}, {}, 'services.web.oom_score_adj: expected an integer'),
+    ({'credential_spec': {'file': 'a', 'registry': 'b'}}, {},
+     'services.web.credential_spec: expected exactly one of config, file, registry, got file, registry'),
+    ({'credential_spec': {}}, {}, 'services.web.credential_spec: expected exactly one of config, file, registry, got none'),
+    ({'credential_spec': {'config': 'gmsa'}}, {}, "services.web.credential_spec.config: config 'gmsa' is not declared"),
+    ({'credential_spec': {'url': 'x'}}, {}, 'services.web.credential_spec.url: unknown key'),
     ({'extra_hosts': ['nohost']}, {}, "services.web.extra_hosts.0: expected \"host:ip\", got 'nohost'"),
     ({'ulimits': {'nofile': {'soft': 'many', 'hard': 1}}}, {}, "services.web.ulimits.nofile.soft: expected an integer"),
     ({'init': 'yes'}, {}, "services.web.init: expected true or false, got 'yes'"),
