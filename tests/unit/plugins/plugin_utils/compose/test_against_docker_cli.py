@@ -296,12 +296,16 @@ DEPLOY = _optional(
 OTHER_KEYS = _optional(
     healthcheck=st.one_of(
         _optional(test=st.sampled_from(['curl x', ['CMD', 'true'], ['CMD-SHELL', 'exit 0'], ['NONE']]),
-                  interval=DURATIONS, timeout=DURATIONS, retries=SMALL, start_period=DURATIONS),
+                  interval=DURATIONS, timeout=DURATIONS, retries=SMALL, start_period=DURATIONS,
+                  start_interval=DURATIONS),
         st.just({'disable': True})),
     stop_grace_period=DURATIONS,
-    logging=st.fixed_dictionaries({'driver': st.sampled_from(['json-file', 'syslog'])},
-                                  optional={'options': st.dictionaries(st.sampled_from(['max-size', 'max-file']),
-                                                                       st.sampled_from(['10m', '3', 3]))}),
+    logging=_optional(driver=st.sampled_from(['json-file', 'syslog']),
+                      options=st.dictionaries(st.sampled_from(['max-size', 'max-file']), st.sampled_from(['10m', '3', 3]),
+                                              min_size=1)),
+    # oom_score_adj is left out: `docker stack config` (CLI 28.2) prints nothing of it, so there is nothing to compare.
+    isolation=st.sampled_from(['default', 'process']),
+    stdin_open=st.booleans(),
     ulimits=st.dictionaries(st.sampled_from(['nofile', 'nproc']),
                             st.one_of(SMALL, st.builds(lambda soft, extra: {'soft': soft, 'hard': soft + extra},
                                                        SMALL, SMALL))),
@@ -363,7 +367,8 @@ def their_view(service):
         health = ({'Test': ['NONE']} if health.get('disable') else
                   {'Test': health.get('test'), 'Interval': _duration(health.get('interval')),
                    'Timeout': _duration(health.get('timeout')), 'Retries': health.get('retries'),
-                   'StartPeriod': _duration(health.get('start_period'))})
+                   'StartPeriod': _duration(health.get('start_period')),
+                   'StartInterval': _duration(health.get('start_interval'))})
     logging = service.get('logging')
     ulimits = service.get('ulimits') or {}
     return _compact({
@@ -392,6 +397,8 @@ def their_view(service):
         'StopSignal': service.get('stop_signal'), 'Init': service.get('init'), 'TTY': service.get('tty') or None,
         'ReadOnly': service.get('read_only') or None,
         'CapabilityAdd': service.get('cap_add') or None, 'CapabilityDrop': service.get('cap_drop') or None,
+        'Isolation': service.get('isolation'),
+        'StdinOpen': service.get('stdin_open') or None,
     })
 
 
@@ -406,7 +413,8 @@ def our_view(service):
         test = health.get('Test')
         health = {'Test': ['CMD-SHELL', test] if isinstance(test, str) else test,
                   'Interval': _duration(health.get('Interval')), 'Timeout': _duration(health.get('Timeout')),
-                  'Retries': health.get('Retries'), 'StartPeriod': _duration(health.get('StartPeriod'))}
+                  'Retries': health.get('Retries'), 'StartPeriod': _duration(health.get('StartPeriod')),
+                  'StartInterval': _duration(health.get('StartInterval'))}
     logging = service.get('LogDriver')
     dns = service.get('DNSConfig') or {}
     return _compact({
@@ -431,6 +439,8 @@ def our_view(service):
         'StopSignal': service.get('StopSignal'), 'Init': service.get('Init'), 'TTY': service.get('TTY') or None,  # false: what the API leaves out
         'ReadOnly': service.get('ReadOnly') or None,
         'CapabilityAdd': service.get('CapabilityAdd') or None, 'CapabilityDrop': service.get('CapabilityDrop') or None,
+        'Isolation': service.get('Isolation'),
+        'StdinOpen': service.get('StdinOpen') or None,
     })
 
 
