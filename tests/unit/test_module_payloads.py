@@ -34,8 +34,8 @@ EXPECTED = {
     'swarm_network': ENGINE | {'networks.spec'},
     'swarm_node': ENGINE | {'swarm.quorum'},
     'swarm_stack': ENGINE | {'common.durations', 'common.plain_data', 'common.sizes', 'engine.limits',
-                             'networks.spec', 'stacks.apply', 'stacks.options', 'stacks.spec', 'stacks.status',
-                             'stacks.terms'},
+                             'networks.spec', 'stacks.apply', 'stacks.container_keys', 'stacks.options', 'stacks.spec',
+                             'stacks.status', 'stacks.terms'},
     'swarm_stack_info': ENGINE | {'stacks.status', 'stacks.terms'},
 }
 

@@ -36,6 +36,7 @@ import hashlib
 
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import (
     attachment_target, mode_kind, reference_source, reference_target, replicas)
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.container_keys import CONTAINER_KEYS, DURATION as DURATION_KIND
 from ansible_collections.crane.swarm.plugins.module_utils.common.durations import format_duration, parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.common.sizes import format_size, parse_cpus, parse_size
@@ -48,15 +49,9 @@ HOST_NETWORK = 'host'
 DEFAULT_FILE_MODE = 0o444
 CONTENT_HASH_DIGITS = 10
 
-# ContainerSpec fields copied unchanged from the bundle: bundle key -> Engine API key.
-_CONTAINER_COPIES = (
-    ('Image', 'Image'), ('Command', 'Command'), ('Args', 'Args'), ('Env', 'Env'), ('WorkingDir', 'Dir'),
-    ('User', 'User'), ('Hostname', 'Hostname'), ('Init', 'Init'), ('StopSignal', 'StopSignal'),
-    ('Hosts', 'Hosts'), ('DNSConfig', 'DNSConfig'), ('CapabilityAdd', 'CapabilityAdd'),
-    ('CapabilityDrop', 'CapabilityDrop'), ('Sysctls', 'Sysctls'), ('Ulimits', 'Ulimits'),
-    ('ReadOnly', 'ReadOnly'), ('TTY', 'TTY'),
-    ('Groups', 'Groups'), ('OomScoreAdj', 'OomScoreAdj'), ('Isolation', 'Isolation'), ('StdinOpen', 'OpenStdin'),
-)
+# ContainerSpec fields copied unchanged from the bundle (beside the table of container_keys.py): key -> API key.
+_CONTAINER_COPIES = (('Env', 'Env'), ('Hosts', 'Hosts'), ('DNSConfig', 'DNSConfig'), ('Ulimits', 'Ulimits'),
+                     ('OomScoreAdj', 'OomScoreAdj'))
 
 # Bundle fields the Engine API learnt late: (bundle path under a service, first API version that keeps it).
 # An older engine drops them without an error (measured: API 1.41 drops OomScoreAdj and StartInterval).
@@ -283,10 +278,12 @@ def container_spec(stack, name, service, object_names):
     """TaskTemplate.ContainerSpec: what runs in each task's container."""
     field = 'Services.%s.' % name
     spec = dict((api_key, plain_copy(service[key])) for key, api_key in _CONTAINER_COPIES if key in service)
+    for key in CONTAINER_KEYS:
+        if key.name in service:
+            spec[key.api] = (parse_duration(service[key.name], field + key.name) if key.kind == DURATION_KIND
+                             else plain_copy(service[key.name]))
     # Docker does not copy service labels to containers: the stack label goes on both (as 1.12 did).
     spec['Labels'] = stack_labels(stack, service.get('ContainerLabels'))
-    if 'StopGracePeriod' in service:
-        spec['StopGracePeriod'] = parse_duration(service['StopGracePeriod'], field + 'StopGracePeriod')
     if 'Healthcheck' in service:
         spec['Healthcheck'] = healthcheck(service['Healthcheck'], field + 'Healthcheck')
     if 'Mounts' in service:
@@ -483,7 +480,6 @@ SECOND = 10 ** 9
 DEFAULT_UPDATE_CONFIG = {'Parallelism': 1, 'Delay': 0, 'FailureAction': 'pause', 'Monitor': 5 * SECOND,
                          'MaxFailureRatio': 0, 'Order': 'stop-first'}
 DEFAULT_RESTART_POLICY = {'Condition': 'any', 'Delay': 5 * SECOND, 'MaxAttempts': 0, 'Window': 0}
-DEFAULT_STOP_GRACE_PERIOD = 10 * SECOND
 # Published ports the swarm assigns when a spec leaves PublishedPort out.
 SWARM_ASSIGNED_PORTS = range(30000, 32768)
 # Zero values that mean something: all at once, no grace, no restart delay.
@@ -516,9 +512,8 @@ def comparable_service_spec(spec, network_names=None):
     container = template.setdefault('ContainerSpec', {})
     _move_networks(spec, template, network_names or {})
     template.pop('ForceUpdate', None)  # a counter the module carries over, not a setting
-    for mapping, key, default in ((template, 'Runtime', 'container'), (container, 'Isolation', 'default')):
-        if mapping.get(key) == default:
-            del mapping[key]
+    if template.get('Runtime') == 'container':
+        del template['Runtime']
     _fill_defaults(spec, template, container)
     _sort_sets(template, container)
     return _without_empties(spec, '')
@@ -540,7 +535,9 @@ def _fill_defaults(spec, template, container):
     for key in ('UpdateConfig', 'RollbackConfig'):
         spec[key] = _with_defaults(spec.get(key), DEFAULT_UPDATE_CONFIG, ('FailureAction', 'Monitor', 'Order'))
     template['RestartPolicy'] = _with_defaults(template.get('RestartPolicy'), DEFAULT_RESTART_POLICY, ('Condition',))
-    container.setdefault('StopGracePeriod', DEFAULT_STOP_GRACE_PERIOD)
+    for key in CONTAINER_KEYS:
+        if key.default is not None:
+            container.setdefault(key.api, key.default)
     endpoint = spec.setdefault('EndpointSpec', {})
     endpoint['Mode'] = endpoint.get('Mode') or 'vip'
     for port in endpoint.get('Ports') or []:
@@ -640,8 +637,8 @@ def _fields(value, path=''):
 
 # ---- showing changes ----
 
-_DURATION_FIELDS = ('Delay', 'Monitor', 'Window', 'StopGracePeriod', 'Interval', 'Timeout', 'StartPeriod',
-                    'StartInterval')
+_DURATION_FIELDS = ('Delay', 'Monitor', 'Window', 'Interval', 'Timeout', 'StartPeriod', 'StartInterval') + tuple(
+    key.api for key in CONTAINER_KEYS if key.kind == DURATION_KIND)
 _SIZE_FIELDS = ('MemoryBytes',)
 HIDDEN = '<hidden>'
 

@@ -22,6 +22,7 @@ deployment.
 
 from __future__ import annotations
 
+from ansible_collections.crane.swarm.plugins.module_utils.stacks import container_keys
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import OBJECT_NAME_PATTERN
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import (
     INT32_MAX, INT64_MAX, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, UINT32_MAX, UINT64_MAX)
@@ -96,6 +97,31 @@ def _update_config(failure_actions, what):
                             'description': 'Fraction of failed tasks tolerated during the operation.'},
         'Order': _enum(('stop-first', 'start-first'), 'Stop the old task before starting the new one, or after.'),
     })
+
+
+def _container_key_schema(key):
+    """The JSON Schema of one key of module_utils/stacks/container_keys.py, from its kind."""
+    if key.kind == container_keys.TEXT:
+        return _string(key.description, minLength=1)
+    if key.kind in (container_keys.STRING, container_keys.SCALAR_TEXT):
+        return _string(key.description)
+    if key.kind == container_keys.BOOLEAN:
+        return _boolean(key.description)
+    if key.kind == container_keys.STRING_LIST:
+        return _array(_string(minLength=1), key.description)
+    if key.kind == container_keys.WORDS:
+        return _array({'type': 'string'}, key.description)
+    if key.kind == container_keys.STRING_MAP:
+        return {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': key.description}
+    if key.kind == container_keys.DURATION:
+        return dict(_ref(DURATION), description=key.description)
+    if key.kind == container_keys.ENUM:
+        return _enum(key.choices, key.description)
+    raise ValueError('container key %s has an unknown kind %r' % (key.name, key.kind))
+
+
+def _container_key_schemas():
+    return dict((key.name, _container_key_schema(key)) for key in container_keys.CONTAINER_KEYS)
 
 
 _DEFINITIONS = {
@@ -235,22 +261,16 @@ _DEFINITIONS = {
         'maxProperties': 1,
     },
     'Service': _closed({
-        'Image': _string('The image, best pinned by digest: name@sha256:...', minLength=1),
-        'Command': _ref('StringList'),
-        'Args': _ref('StringList'),
+        **_container_key_schemas(),
         'Env': _array({'type': 'string'}, 'Environment as "KEY=value" strings.'),
         'Labels': _ref('StringMap'),
         'Ports': _array(_ref('Port')),
-        'WorkingDir': {'type': 'string'},
-        'User': {'type': 'string'},
         'Networks': _array(_ref('NetworkAttachment')),
         'Mode': _ref('Mode'),
         'Replicas': _count('Shortcut for Mode: {Replicated: {Replicas: n}}.', maximum=UINT64_MAX),
         'UpdateConfig': _ref('UpdateConfig'),
         'RollbackConfig': _ref('RollbackConfig'),
         'RestartPolicy': _ref('RestartPolicy'),
-        'StopGracePeriod': _ref(DURATION),
-        'StopSignal': _string(minLength=1),
         'Healthcheck': _ref('Healthcheck'),
         'Resources': _ref('Resources'),
         'Placement': _ref('Placement'),
@@ -263,34 +283,22 @@ _DEFINITIONS = {
             'Nameservers': _ref('StringList'), 'Search': _ref('StringList'), 'Options': _ref('StringList'),
         }),
         'Hosts': _array({'type': 'string'}, 'Extra /etc/hosts lines: "IP hostname [aliases...]".'),
-        'Hostname': {'type': 'string'},
         'ContainerLabels': _ref('StringMap'),
-        'Init': _boolean('Run an init process in the container.'),
-        'CapabilityAdd': _ref('StringList'),
-        'CapabilityDrop': _ref('StringList'),
-        'Sysctls': _ref('StringMap'),
         'Ulimits': _array(_closed({'Name': _string(minLength=1), 'Soft': _count(), 'Hard': _count()},
                                   required=('Name', 'Soft', 'Hard'))),
-        'ReadOnly': _boolean('Mount the container\'s root filesystem read-only.'),
-        'TTY': _boolean('Allocate a pseudo-TTY.'),
         'LogDriver': dict(_closed({
             'Name': _string('The log driver. Left out: the engine\'s default driver, with these Options.', minLength=1),
             'Options': _ref('StringMap'),
         }), minProperties=1),
         'WithRegistryAuth': _boolean('Send the registry credentials of the deploying host to the nodes.'),
-        'Groups': _array(_string(minLength=1), 'Additional groups the container process runs with (docker service '
-                                               'create --group).'),
         'OomScoreAdj': _count('The containers\' OOM score adjustment (Engine API 1.46 and later).',
                               minimum=OOM_SCORE_ADJ_MIN, maximum=OOM_SCORE_ADJ_MAX),
-        'Isolation': _enum(('default', 'process', 'hyperv'),
-                           'Isolation technology of the containers (Windows hosts; Linux engines accept only default).'),
         'CredentialSpec': dict(_closed({
             'Config': _string('A config of the stack (its name in Configs) holding the credential spec.', minLength=1),
             'File': _string('A credential spec file in the nodes\' CredentialSpecs directory.', minLength=1),
             'Registry': _string('A credential spec value in the nodes\' Windows registry.', minLength=1),
         }, description='Windows gMSA credential spec (ContainerSpec.Privileges.CredentialSpec): exactly one key.'),
             minProperties=1, maxProperties=1),
-        'StdinOpen': _boolean('Keep the containers\' standard input open (OpenStdin).'),
     }, required=('Image',)),
     'Network': _closed({
         'Name': _string('The Docker name of the network as written, not prefixed by the stack (default '

@@ -21,6 +21,7 @@ import re
 import shlex
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
+from ansible_collections.crane.swarm.plugins.module_utils.stacks import container_keys
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import attachment_target
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
@@ -659,10 +660,25 @@ def _simple(bundle_key, converter):
 
 
 # compose service key -> converter(value, path, context) returning bundle service keys. Declared once.
+# How the compose reader reads a key of module_utils/stacks/container_keys.py, by its kind.
+_READERS = {
+    container_keys.TEXT: _string, container_keys.STRING: _string, container_keys.SCALAR_TEXT: _text,
+    container_keys.BOOLEAN: _boolean, container_keys.STRING_LIST: _string_list,
+    container_keys.STRING_MAP: _key_values, container_keys.DURATION: _duration,
+}
+
+
+def _container_key_reader(key):
+    if key.kind == container_keys.WORDS:
+        return _words(key.name)
+    if key.kind == container_keys.ENUM:
+        return _simple(key.name, lambda value, path: _choice(value, key.choices, path))
+    return _simple(key.name, _READERS[key.kind])
+
+
+# compose service key -> converter; the keys that set one ContainerSpec field each come from container_keys.py.
 SERVICE_KEYS = {
-    'image': _simple('Image', _string),
-    'entrypoint': _words('Command'),   # compose entrypoint is the bundle's Command
-    'command': _words('Args'),         # compose command is the bundle's Args
+    **dict((key.compose, _container_key_reader(key)) for key in container_keys.CONTAINER_KEYS if key.compose),
     'environment': lambda value, path, context: {'Env': _environment(value, path, context.variables)},
     'labels': _simple('ContainerLabels', _key_values),  # service labels come from deploy.labels
     'ports': lambda value, path, context: _ports(value, path, context.notes),
@@ -672,27 +688,14 @@ SERVICE_KEYS = {
     'configs': _file_references('configs'),
     'deploy': _deploy,
     'healthcheck': _healthcheck,
-    'stop_grace_period': _simple('StopGracePeriod', _duration),
-    'stop_signal': _simple('StopSignal', _string),
     'logging': _logging,
     'dns': _dns_config('Nameservers'),
     'dns_search': _dns_config('Search'),
     'dns_opt': _dns_config('Options'),
     'extra_hosts': _extra_hosts,
-    'hostname': _simple('Hostname', _string),
-    'init': _simple('Init', _boolean),
-    'cap_add': _simple('CapabilityAdd', _string_list),
-    'cap_drop': _simple('CapabilityDrop', _string_list),
-    'sysctls': _simple('Sysctls', _key_values),
     'ulimits': _ulimits,
-    'user': _simple('User', _text),
-    'working_dir': _simple('WorkingDir', _string),
-    'tty': _simple('TTY', _boolean),
-    'read_only': _simple('ReadOnly', _boolean),
     'oom_score_adj': _oom_score_adj,
-    'isolation': _simple('Isolation', lambda value, path: _choice(value, ('default', 'process', 'hyperv'), path)),
     'credential_spec': _credential_spec,
-    'stdin_open': _simple('StdinOpen', _boolean),
 }
 
 
