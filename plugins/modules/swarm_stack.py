@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: swarm_stack
-short_description: Deploy a Docker Swarm stack from an extended DAB bundle through the Engine API
+short_description: Deploy a Docker Swarm stack from compose files or an extended DAB bundle through the Engine API
 version_added: 0.1.0
 author: crane.swarm developers (@crane)
 description:
@@ -15,7 +15,10 @@ description:
     Bundle. A plain Docker 1.12 C(.dab) file deploys unchanged and with its meaning; the extended keys
     express every C(docker service create) option. The bundle format is published as a JSON Schema
     (C(schemas/crane-bundle.schema.json) in the collection).
-  - The action plugin reads the bundle (O(src) or O(definition)) on the controller and validates it there,
+  - Compose files (O(compose)), the format C(docker stack deploy -c) reads, deploy unchanged and give the stack
+    the docker CLI gives; they are read into the extended DAB on the controller (the filter
+    C(crane.swarm.compose_to_bundle) shows that bundle), so everything below holds for them too.
+  - The action plugin reads the bundle (O(src), O(definition) or O(compose)) on the controller and validates it there,
     once, the Docker names it gives the stack's objects included (every problem is reported with its JSON
     path before anything is deployed); it also reads the secret and config files. The module on the manager
     receives the checked bundle and checks nothing of it again, so it runs only through the action plugin
@@ -90,6 +93,32 @@ options:
       - The bundle itself, as a mapping or as JSON or YAML text.
       - Read and checked by the action plugin on the controller, like O(src).
     type: raw
+  compose:
+    description:
+      - Compose files on the controller (a path, or a list of paths merged in order exactly as repeated
+        C(docker stack deploy -c) merges them; relative to the playbook's C(files) directory or absolute),
+        or one compose document as a mapping. Exactly one of O(src), O(definition) and O(compose) with
+        O(state=present).
+      - Read as C(docker stack deploy) reads them (CLI 28.2) - versions 3.0 to 3.13, C(x-) fields, anchors and merge keys,
+        variable interpolation (C(${VAR}), C(${VAR:-default}), C(${VAR-default}), C(${VAR:?message}), C($$)), the
+        implicit C(default) network, short and long syntaxes, C(env_file), named volumes, networks, secrets and configs
+        with C(name), C(external), C(file). Keys Swarm ignores (C(build), C(depends_on), C(container_name), ...) are
+        reported as warnings, as the CLI prints them.
+      - The folder of the first file is the working folder, as for the CLI - C(env_file) files, secret and config
+        C(file)s and relative bind-mount sources are resolved against it (a relative bind source becomes an
+        absolute path, which must exist on the nodes).
+      - A problem in any file fails the task naming the file and the compose path (C(services.web.deploy.replicas))
+        before anything is deployed.
+    type: raw
+  env:
+    description:
+      - Variables substituted in the O(compose) files, over those of a C(.env) file beside the first compose file
+        (C(KEY=value) lines; matching quotes around a value are removed).
+      - Unlike the docker CLI, which substitutes its process environment and reads no C(.env), nothing of the
+        controller's environment is used - a run depends on its inputs only. Write O(env) from C(lookup('env', ...))
+        to pass a variable through.
+      - The values are never shown in the task's result.
+    type: dict
   prune:
     description: Remove services of the stack that the bundle no longer has.
     type: bool
@@ -147,6 +176,16 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Deploy a stack from its compose files, as docker stack deploy -c docker-stack.yml -c prod.yml shop would
+  crane.swarm.swarm_stack:
+    name: shop
+    compose:
+      - stacks/shop/docker-stack.yml
+      - stacks/shop/prod.yml
+    env:
+      TAG: "1.4.2"
+    prune: true
+
 - name: Deploy a stack from a bundle on the controller
   crane.swarm.swarm_stack:
     name: shop

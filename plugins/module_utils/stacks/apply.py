@@ -46,7 +46,7 @@ def echoed_arguments(params):
 
     The bundle carries inline secret contents, and echoing hundreds of services back
     (and scanning them for no_log values) would cost more than deploying them unchanged.
-    `definition` is the user's bundle (a mapping or text), the private options are
+    `definition` is the user's bundle (a mapping or text), `compose` an inline compose document, the private options are
     what the action plugin sends (options.PRIVATE_OPTIONS).
     """
     echoed = dict(params)
@@ -55,6 +55,9 @@ def echoed_arguments(params):
         echoed['definition'] = 'a bundle of %d service(s), not echoed' % len(definition.get('Services') or {})
     elif definition is not None:
         echoed['definition'] = 'not echoed'
+    if isinstance(params.get('compose'), dict):  # an inline compose document may hold passwords in its environment
+        echoed['compose'] = 'a compose document of %d service(s), not echoed' % len(
+            params['compose'].get('services') or {})
     if params.get(BUNDLE_JSON) is not None:
         echoed[BUNDLE_JSON] = 'not echoed'
     for key in (SECRET_DATA, CONFIG_DATA):

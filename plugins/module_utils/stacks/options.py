@@ -8,7 +8,7 @@ is read and checked on the controller) with these entries and CONTROLLER_RULES;
 the module checks what it receives with the same entries. The argument spec is
 the only check of the options' types: nothing checks them again by hand.
 
-`src` and `definition` never reach the module. The action plugin replaces them
+`src`, `definition`, `compose` and `env` never reach the module. The action plugin replaces them
 with the PRIVATE_OPTIONS: undocumented, filled in by the action plugin only, and
 never shown in a result. A module run without its action plugin lacks them and
 says so.
@@ -21,6 +21,8 @@ STACK_OPTIONS = dict(
     state=dict(type='str', default='present', choices=['present', 'absent']),
     src=dict(type='path'),
     definition=dict(type='raw'),
+    compose=dict(type='raw'),
+    env=dict(type='dict'),
     prune=dict(type='bool', default=False),
     resolve_image=dict(type='str', default='never', choices=['always', 'changed', 'never']),
     wait=dict(type='bool', default=True),
@@ -28,10 +30,13 @@ STACK_OPTIONS = dict(
 )
 
 # Read on the controller: what the action plugin checks before it reads the bundle.
-CONTROLLER_OPTIONS = ('name', 'state', 'src', 'definition')
+CONTROLLER_OPTIONS = ('name', 'state', 'src', 'definition', 'compose', 'env')
+# Never sent to the module: the action plugin sends the bundle it read from them instead.
+SOURCE_OPTIONS = ('src', 'definition', 'compose', 'env')
 CONTROLLER_RULES = dict(
-    mutually_exclusive=[('src', 'definition')],
-    required_if=[('state', 'present', ('src', 'definition'), True)],
+    mutually_exclusive=[('src', 'definition', 'compose')],
+    required_if=[('state', 'present', ('src', 'definition', 'compose'), True)],
+    required_by={'env': 'compose'},
 )
 
 # Sent by the action plugin only: the bundle it read and checked (as JSON text: AnsibleModule deep-copies

@@ -162,7 +162,8 @@ def test_the_module_receives_the_checked_bundle_in_private_options_only(monkeypa
     result, sent = run_action(monkeypatch, {'name': 'shop', 'src': str(path), 'prune': True, '_bundle_json': 'forged'})
     assert sorted(sent) == ['_bundle_json', '_config_data', '_secret_data', 'name', 'prune']
     assert json.loads(sent['_bundle_json']) == BUNDLE and sent['_secret_data'] == {} == sent['_config_data']
-    assert result['invocation']['module_args'] == {'name': 'shop', 'prune': True, 'src': str(path), 'definition': None}
+    assert result['invocation']['module_args'] == {'name': 'shop', 'prune': True, 'src': str(path), 'definition': None,
+                                                   'compose': None, 'env': None}
 
 
 def test_an_inline_definition_is_shown_summed_up_never_its_contents(monkeypatch):
@@ -180,8 +181,10 @@ def test_absent_sends_no_bundle(monkeypatch):
 
 
 @pytest.mark.parametrize('args, message', [
-    ({'name': 'shop'}, 'state is present but any of the following are missing: src, definition'),
-    ({'name': 'shop', 'src': 'a.yml', 'definition': BUNDLE}, 'parameters are mutually exclusive: src|definition'),
+    ({'name': 'shop'}, 'state is present but any of the following are missing: src, definition, compose'),
+    ({'name': 'shop', 'src': 'a.yml', 'definition': BUNDLE}, 'parameters are mutually exclusive: src|definition|compose'),
+    ({'name': 'shop', 'src': 'a.yml', 'compose': 'b.yml'}, 'parameters are mutually exclusive: src|definition|compose'),
+    ({'name': 'shop', 'src': 'a.yml', 'env': {'A': '1'}}, 'missing parameter(s) required by \'env\': compose'),
     ({'src': 'a.yml'}, 'missing required arguments: name'),
     ({'name': 'shop', 'state': 'gone', 'definition': BUNDLE}, 'value of state must be one of: present, absent'),
     ({'name': 'shop', 'state': ['present'], 'src': 'a.yml'}, 'value of state must be one of: present, absent'),
@@ -204,14 +207,16 @@ OPTION_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_s
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
-@given(st.dictionaries(st.sampled_from(['name', 'state', 'src', 'definition', 'prune', 'other']), OPTION_VALUES))
+@given(st.dictionaries(st.sampled_from(['name', 'state', 'src', 'definition', 'compose', 'env', 'prune', 'other']),
+                       OPTION_VALUES))
 def test_controller_options_either_pass_the_argument_spec_or_fail_plainly(args):
     try:
         options = controller_options(args)
     except AnsibleActionFail as exc:
         assert str(exc)
         return
-    assert sorted(options) == ['definition', 'name', 'src', 'state']
+    assert sorted(options) == ['compose', 'definition', 'env', 'name', 'src', 'state']
     assert isinstance(options['name'], str) and options['state'] in ('present', 'absent')
     if options['state'] == 'present':
-        assert (options['src'] is None) != (options['definition'] is None)
+        assert [options[key] is None for key in ('src', 'definition', 'compose')].count(False) == 1
+    assert options['env'] is None or (isinstance(options['env'], dict) and options['compose'] is not None)
