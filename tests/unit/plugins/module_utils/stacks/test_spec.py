@@ -60,8 +60,10 @@ def test_plain_dab_translates_as_docker_1_12_did():
             'ContainerSpec': {
                 'Image': 'busybox:latest', 'Command': ['httpd'], 'Args': ['-f', '-p', '8000', '-h', '/tmp'],
                 'Env': ['GREETING=hello', 'COLOUR=blue'], 'Dir': '/tmp', 'User': 'nobody', 'Labels': {NS: 'shop'},
+                'Privileges': {},
             },
             'Networks': [{'Target': 'shop_front', 'Aliases': ['web']}],
+            'Placement': {}, 'Resources': {},
         },
         'Mode': {'Replicated': {'Replicas': 1}},
         'EndpointSpec': {'Mode': 'vip', 'Ports': [{'Protocol': 'tcp', 'TargetPort': 8000, 'PublishMode': 'ingress'}]},
