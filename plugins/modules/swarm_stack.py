@@ -38,6 +38,13 @@ description:
     (C(<stack>_<name>_<digest>)) and the services using it roll to it.
   - Stacks deployed here are ordinary stacks for the docker CLI (C(docker stack ls), C(ps),
     C(services), C(rm)), and the other way round.
+  - Taking over a stack C(docker stack deploy -c) made from the same compose file changes nothing and
+    restarts no task. What the CLI writes differently but means the same is no change (its
+    C(com.docker.stack.image) label, C(busybox) for C(busybox:latest), empty C(Privileges), the order of
+    environment, ports and networks), and a config the CLI named C(<stack>_<name>) is used as it is when
+    its content equals the desired one. A secret is never reused that way (the Engine API never returns
+    a secret's data, so equal content cannot be verified): a service with a stack secret restarts once
+    on takeover, and again each time the CLI deploys after this module.
 extends_documentation_fragment:
   - crane.swarm.engine
   - crane.swarm.attributes
@@ -244,7 +251,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data impo
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
     carry_swarm_state, earlier_update_failure, echoed_arguments, in_stack, note_exits, note_running,
-    registry_auth_header, rolls_out_tasks, same_image_pinned, service_verdict, settled_state,
+    registry_auth_header, reuse_cli_configs, rolls_out_tasks, same_image_pinned, service_verdict, settled_state,
     shortened, task_errors, task_state, wait_is_over, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
@@ -695,6 +702,7 @@ class StackDeployment(EngineTask):
         except ValueError as exc:
             self.fail(str(exc))
         self.read_live()
+        reuse_cli_configs(self.stack, desired, self.configs)
         networks = self.networks_to_create(desired)
         secret_ids, secrets = self.objects_to_create('secret', desired['secrets'], desired['external_secrets'],
                                                      self.secrets)
