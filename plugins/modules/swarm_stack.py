@@ -43,7 +43,7 @@ description:
     C(com.docker.stack.image) label, C(busybox) for C(busybox:latest), empty C(Privileges), the order of
     environment, ports and networks), and a config the CLI named C(<stack>_<name>) is used as it is when
     its content equals the desired one. A secret is never reused that way (the Engine API never returns
-    a secret's data, so equal content cannot be verified): a service with a stack secret restarts once
+    a secret's data, so equal content cannot be verified); a service with a stack secret restarts once
     on takeover, and again each time the CLI deploys after this module.
 extends_documentation_fragment:
   - crane.swarm.engine

@@ -173,7 +173,6 @@ def test_cli_after_crane_restarts_no_task(sandbox, takeover_swarm, run_playbook)
     assert sandbox.docker('node1', 'service', 'ps', 'takeover_worker', '--filter', 'desired-state=running',
                           '--format', '{{.ID}}').stdout.split() == worker
     wait_running(sandbox)
-    crane_config = [name for name in run.result('crane first', 'node1')['configs']['created']]
+    crane_config = run.result('crane first', 'node1')['configs']['created']
     assert_crane_leaves_it(sandbox, run_playbook, 'crane after crane and the CLI', removed_configs=crane_config)
     assert_crane_leaves_it(sandbox, run_playbook, 'crane once more')
-
