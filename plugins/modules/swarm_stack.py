@@ -60,6 +60,13 @@ description:
   - A C(CredentialSpec) with C(Config) also references that config at runtime, as
     C(docker stack deploy) does; a log driver without C(Name) is the engine's default driver with
     the given C(Options).
+  - Taking over a stack C(docker stack deploy -c) made from the same compose file changes nothing and
+    restarts no task. What the CLI writes differently but means the same is no change (its
+    C(com.docker.stack.image) label, C(busybox) for C(busybox:latest), empty C(Privileges), the order of
+    environment, ports and networks), and a config the CLI named C(<stack>_<name>) is used as it is when
+    its content equals the desired one. A secret is never reused that way (the Engine API never returns
+    a secret's data, so equal content cannot be verified); a service with a stack secret restarts once
+    on takeover, and again each time the CLI deploys after this module.
 extends_documentation_fragment:
   - crane.swarm.engine
   - crane.swarm.attributes
@@ -301,8 +308,9 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base imp
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
-    carry_swarm_state, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack, note_exits, note_running,
-    registry_auth_header, rolls_out_tasks, same_image_pinned, service_verdict, settled_state,
+    carry_swarm_state, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack, note_exits,
+    note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks, same_image_pinned, service_verdict,
+    settled_state,
     shortened, task_errors, task_state, wait_is_over, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
@@ -764,6 +772,7 @@ class StackDeployment(EngineTask):
         if too_new:
             self.fail('nothing was deployed: ' + ' | '.join(too_new))
         self.read_live()
+        reuse_cli_configs(self.stack, desired, self.configs)
         networks = self.networks_to_create(desired)
         secret_ids, secrets = self.objects_to_create('secret', desired['secrets'], desired['external_secrets'],
                                                      self.secrets)

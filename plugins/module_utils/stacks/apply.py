@@ -116,6 +116,39 @@ def with_object_ids(spec, secret_ids, config_ids):
     return spec
 
 
+def reuse_cli_configs(stack, desired, live_configs):
+    """Point `desired` (desired_stack()) at the configs `docker stack deploy` made with the same content.
+
+    The CLI names a stack config <stack>_<name>; crane adds a content hash. A config of
+    the stack under the CLI's name whose Data (and Templating) equal the desired ones is
+    the same file: using it lets crane take over a CLI stack without restarting tasks.
+    Secrets are never reused: the Engine API never returns their data, so equality
+    cannot be verified. Returns the {crane name: reused name} it applied.
+    """
+    live = by_name(live_configs)
+    renames = {}
+    for logical, item in sorted(desired['configs'].items()):
+        found = live.get('%s_%s' % (stack, logical))
+        if found is None or not in_stack(found, stack):
+            continue
+        live_spec, wanted = found.get('Spec') or {}, item['spec']
+        if (_decoded(live_spec.get('Data')) == _decoded(wanted.get('Data'))
+                and (live_spec.get('Templating') or None) == (wanted.get('Templating') or None)):
+            renames[item['name']] = found['Spec']['Name']
+            item['name'] = wanted['Name'] = found['Spec']['Name']
+    for service in desired['services'].values():
+        for reference in service['spec']['TaskTemplate']['ContainerSpec'].get('Configs') or []:
+            reference['ConfigName'] = renames.get(reference['ConfigName'], reference['ConfigName'])
+    return renames
+
+
+def _decoded(data):
+    try:
+        return base64.b64decode(data or '', validate=True)
+    except (TypeError, ValueError):
+        return None
+
+
 def same_image_pinned(live_image, desired_image):
     """A live `name:tag@sha256:...` is the desired `name:tag` pinned by digest: no change."""
     return live_image.startswith(desired_image + '@sha256:') and '@' not in desired_image

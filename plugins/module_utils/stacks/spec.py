@@ -48,6 +48,9 @@ HOST_NETWORK = 'host'
 # Docker mounts secret and config files read-only for everyone, owned by root, unless told otherwise.
 DEFAULT_FILE_MODE = 0o444
 CONTENT_HASH_DIGITS = 10
+# The service label `docker stack deploy` adds: the image as the compose file wrote it (CLI bookkeeping).
+CLI_IMAGE_LABEL = 'com.docker.stack.image'
+DOCKER_HUB = 'docker.io'
 
 # ContainerSpec fields copied unchanged from the bundle (beside the table of container_keys.py): key -> API key.
 _CONTAINER_COPIES = (('Env', 'Env'), ('Hosts', 'Hosts'), ('DNSConfig', 'DNSConfig'), ('Ulimits', 'Ulimits'),
@@ -271,6 +274,10 @@ def _task_template(stack, name, service, object_names):
         # No Name: the docker CLI sends "" and the engine's default driver takes the Options.
         template['LogDriver'] = {'Name': service['LogDriver'].get('Name', ''),
                                  'Options': dict(service['LogDriver'].get('Options') or {})}
+    # The docker CLI always sends these, empty when unset, and swarmkit restarts the tasks when only
+    # that differs (measured; the Engine shows none and empty alike), so crane sends them the same way.
+    template.setdefault('Resources', {})
+    template.setdefault('Placement', {})
     return template
 
 
@@ -295,6 +302,8 @@ def container_spec(stack, name, service, object_names):
         spec['Configs'] = file_references(service['Configs'], object_names['Configs'], 'ConfigName')
     if 'CredentialSpec' in service:
         _add_credential_spec(spec, service['CredentialSpec'], object_names['Configs'])
+    # The docker CLI always sends a Privileges object (see _task_template).
+    spec.setdefault('Privileges', {})
     return spec
 
 
@@ -459,13 +468,15 @@ def _endpoint_spec(service):
 
 
 def _attachments(name, service, network_names):
-    """TaskTemplate.Networks; the short service name is an alias on each (Docker 1.12)."""
+    """TaskTemplate.Networks; the short service name is an alias on each (Docker 1.12), after the aliases
+    written, as docker stack deploy sends them (a different order would restart the tasks when the CLI and
+    this module take turns; the comparison ignores the order)."""
     if service.get('HostNetwork'):
         return [{'Target': HOST_NETWORK}]
     attachments = []
     for entry in service.get('Networks') or []:
         options = entry if isinstance(entry, dict) else {}
-        aliases = [name] + [alias for alias in options.get('Aliases') or [] if alias != name]
+        aliases = [alias for alias in options.get('Aliases') or [] if alias != name] + [name]
         attachment = {'Target': network_names[attachment_target(entry)], 'Aliases': aliases}
         if options.get('DriverOpts'):
             attachment['DriverOpts'] = dict(options['DriverOpts'])
@@ -516,7 +527,52 @@ def comparable_service_spec(spec, network_names=None):
         del template['Runtime']
     _fill_defaults(spec, template, container)
     _sort_sets(template, container)
+    _same_as_cli(spec, container)
     return _without_empties(spec, '')
+
+
+def _same_as_cli(spec, container):
+    """Forget what `docker stack deploy` writes differently but means the same (a takeover restarts nothing)."""
+    (spec.get('Labels') or {}).pop(CLI_IMAGE_LABEL, None)
+    if container.get('Image'):
+        container['Image'] = tagged_image(container['Image'])
+    env = container.get('Env') or []
+    # Env order only matters when a variable is set twice (the last wins); the CLI sorts it.
+    if len(set(item.split('=', 1)[0] for item in env)) == len(env):
+        container['Env'] = sorted(env)
+    endpoint = spec.get('EndpointSpec') or {}
+    if endpoint.get('Ports'):
+        endpoint['Ports'] = sorted(endpoint['Ports'], key=lambda port: (
+            port.get('TargetPort') or 0, str(port.get('Protocol')), port.get('PublishedPort') or 0,
+            str(port.get('PublishMode'))))
+
+
+def tagged_image(image):
+    """An image reference as the docker client sends it: short Docker Hub name, `:latest` when neither tag nor digest.
+
+    `busybox`, `busybox:latest`, `docker.io/library/busybox` all give `busybox:latest` (the Engine API
+    client adds the tag, the CLI's reference.FamiliarString(TagNameOnly(...))). Not a reference: kept.
+    """
+    name, at, digest = image.partition('@')
+    slash = name.rfind('/')
+    colon = name.rfind(':')
+    tag = ''
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1:]
+    first, dummy, rest = name.partition('/')
+    if rest and first in (DOCKER_HUB, 'index.' + DOCKER_HUB):
+        name = rest
+    elif rest and ('.' in first or ':' in first or first == 'localhost'):
+        first = None  # another registry: written as is
+    if first is not None and name.startswith('library/') and name.count('/') == 1:
+        name = name[len('library/'):]
+    if not name or name != name.lower():
+        return image
+    if tag:
+        name += ':' + tag
+    elif not at:
+        name += ':latest'
+    return name + at + digest
 
 
 def _move_networks(spec, template, network_names):

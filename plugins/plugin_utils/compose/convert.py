@@ -22,6 +22,7 @@ import shlex
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
 from ansible_collections.crane.swarm.plugins.module_utils.stacks import container_keys
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import tagged_image
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import attachment_target
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
@@ -45,14 +46,16 @@ CLI_REFUSED_KEYS = {
 # Differences from the CLI's spec that this conversion cannot remove without changing the bundle schema.
 KNOWN_DIFFERENCES = (
     ('secret/config names', 'without `name:`, the CLI names a stack secret or config <stack>_<name>; the bundle '
-                            'translation adds a content hash (<stack>_<name>_<hash>), so a CLI-deployed stack is not '
-                            'taken over unchanged (issue 12, item 5); with `name:` both use the name as written'),
-    ('service image label', 'the CLI adds the service label com.docker.stack.image and resolves the image to :latest; '
-                            'the bundle translation does neither (issue 12, item 5: compare, do not convert)'),
-    ('empty CLI fields', 'the CLI always sends TaskTemplate.Placement and ContainerSpec.DNSConfig (empty when unset) '
-                         'and an empty Privileges; the translation leaves them out (the engine reads both the same)'),
+                            'translation adds a content hash (<stack>_<name>_<hash>); swarm_stack reuses the CLI\'s '
+                            'config when its content is the same, never a secret (its content cannot be read back); '
+                            'with `name:` both use the name as written'),
+    ('service image label', 'the CLI adds the service label com.docker.stack.image; the translation does not '
+                            'and swarm_stack ignores that label when comparing (a service label restarts no task)'),
     ('ports host_ip', 'the CLI drops the host IP of "127.0.0.1:8080:80" for a service (swarm publishes on all '
                       'addresses); so does this conversion, with a note'),
+    ('oom_score_adj', 'docker stack config (CLI 28.2) prints nothing of it, and docker stack deploy sent nothing to '
+                      'an engine 20.10 (measured); crane sends it as OomScoreAdj and refuses it before deploying '
+                      'when the engine is older than API 1.46'),
 )
 
 # Service keys whose lists the CLI's schema (uniqueItems) refuses with a repeated item.
@@ -771,10 +774,36 @@ def _service(name, compose, context, env_file_values):
         _fail(path, 'a service needs `image`: swarm does not build images')
     if 'networks' not in compose or compose.get('networks') is None:
         service['Networks'] = ['default']  # the implicit default network (convert.Networks)
+    _in_cli_order(service, context)
     if ignored:
         context.notes.append('Ignoring unsupported options: %s (%s)' % (
             ', '.join(sorted(ignored)), path))
     return service
+
+
+def _in_cli_order(service, context):
+    """Write the image, ports and networks as the docker CLI sends them.
+
+    swarmkit restarts a service's tasks when its TaskTemplate changes at all, so a
+    `docker stack deploy` after crane (or crane after it) must find the same values in the
+    same order: the client's tagged image (busybox -> busybox:latest), ports by published
+    port (Go's sort, unpublished first), networks by the name they attach to.
+    """
+    service['Image'] = tagged_image(service['Image'])
+    if service.get('Ports'):
+        service['Ports'] = sorted(service['Ports'], key=lambda port: port.get('PublishedPort') or 0)
+    declared = context.project.get('networks') or {}
+
+    def target(entry):
+        name = attachment_target(entry)
+        definition = declared.get(name) or {}
+        if definition.get('name'):
+            return definition['name']
+        if definition.get('external'):
+            return name
+        return '%s_%s' % (context.stack, name)
+    if service.get('Networks'):
+        service['Networks'] = sorted(service['Networks'], key=target)
 
 
 def _stack_networks(project, used):

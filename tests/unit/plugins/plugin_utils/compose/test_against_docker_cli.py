@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.durations import parse_duration
 from ansible_collections.crane.swarm.plugins.module_utils.common.sizes import parse_cpus, parse_size
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import tagged_image
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.convert import compose_to_bundle
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.read import read_compose
@@ -97,6 +98,12 @@ def short_ports(draw):
     return text
 
 
+def _port_order(port):
+    # docker stack deploy sends ports sorted by published port (convert/service.go); `stack config` prints them as
+    # written: compared in the deploy's order.
+    return (port['PublishedPort'] or 0, port['Port'], port['Protocol'])
+
+
 def their_ports(entries):
     return [dict(Port=entry['target'], PublishedPort=entry.get('published'), Protocol=entry.get('protocol') or 'tcp',
                  PublishMode=entry.get('mode') or 'ingress') for entry in entries]
@@ -124,7 +131,7 @@ def test_short_ports_give_what_the_cli_gives(tmp_path_factory, ports):
                      for entry in theirs['services']['web'].get('ports', [])]
         expected = [dict(entry, PublishedPort=number)
                     for entry, number in zip(their_ports(theirs['services']['web'].get('ports', [])), published)]
-        assert our_ports(ours.get('Ports', [])) == expected, ports
+        assert sorted(our_ports(ours.get('Ports', [])), key=_port_order) == sorted(expected, key=_port_order), ports
 
 
 # ---------------------------------------------------------------- volumes, short syntax
@@ -207,13 +214,13 @@ def their_service(service):
     deploy = service.get('deploy') or {}
     environment = service.get('environment') or {}
     return {
-        'Image': service.get('image'),
+        'Image': tagged_image(service['image']) if service.get('image') else None,  # the client tags it
         'Args': service.get('command'),
         'Env': sorted(key if value is None else '%s=%s' % (key, value) for key, value in environment.items()) or None,
         'ContainerLabels': service.get('labels') or {},
         'Labels': deploy.get('labels') or {},
         'Replicas': 1 if deploy.get('replicas') is None else deploy['replicas'],  # convertDeployMode's default
-        'Ports': their_ports(service.get('ports') or []),
+        'Ports': sorted(their_ports(service.get('ports') or []), key=_port_order),
         'Mounts': sorted(map(json.dumps, their_mounts(service.get('volumes') or []))),
     }
 
@@ -229,7 +236,7 @@ def our_service(service):
         'ContainerLabels': labels,
         'Labels': service.get('Labels') or {},
         'Replicas': 1 if replicas is None else replicas,  # the bundle's default
-        'Ports': our_ports(service.get('Ports') or []),
+        'Ports': sorted(our_ports(service.get('Ports') or []), key=_port_order),
         'Mounts': sorted(map(json.dumps, our_mounts(service.get('Mounts') or []))),
     }
 

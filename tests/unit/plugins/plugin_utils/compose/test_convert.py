@@ -257,8 +257,10 @@ def test_env_file_hook():
 def _cli_spec(name, container, **rest):
     """The ServiceSpec convert/service.go builds (with our stack labels), written by hand."""
     spec = {'Name': 'demo_' + name, 'Labels': {'com.docker.stack.namespace': 'demo'},
-            'TaskTemplate': {'ContainerSpec': dict({'Labels': {'com.docker.stack.namespace': 'demo'}}, **container),
-                             'Networks': [{'Target': 'demo_default', 'Aliases': [name]}]},
+            'TaskTemplate': {'ContainerSpec': dict({'Labels': {'com.docker.stack.namespace': 'demo'},
+                                                    'Privileges': {}}, **container),
+                             'Networks': [{'Target': 'demo_default', 'Aliases': [name]}],
+                             'Placement': {}, 'Resources': {}},
             'Mode': {'Replicated': {'Replicas': 1}}, 'EndpointSpec': {'Mode': 'vip'}}
     for key, value in rest.items():
         if key in ('RestartPolicy', 'Resources'):
