@@ -22,7 +22,7 @@ import shlex
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
 from ansible_collections.crane.swarm.plugins.module_utils.stacks import container_keys
-from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import tagged_image
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import scoped_name, tagged_image
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import attachment_target
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
@@ -801,7 +801,7 @@ def _in_cli_order(service, context):
             return definition['name']
         if definition.get('external'):
             return name
-        return '%s_%s' % (context.stack, name)
+        return scoped_name(context.stack, name)
     if service.get('Networks'):
         service['Networks'] = sorted(service['Networks'], key=target)
 
