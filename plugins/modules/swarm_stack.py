@@ -15,8 +15,8 @@ description:
     Bundle. A plain Docker 1.12 C(.dab) file deploys unchanged and with its meaning; the extended keys
     express every C(docker service create) option. The bundle format is published as a JSON Schema
     (C(schemas/crane-bundle.schema.json) in the collection).
-  - Compose files (O(compose)), the format C(docker stack deploy -c) reads, deploy unchanged and give the stack
-    the docker CLI gives; they are read into the extended DAB on the controller (the filter
+  - Compose files (O(compose)), the format C(docker stack deploy -c) reads, deploy unchanged, read by the rules
+    of the CLI's loader; they are read into the extended DAB on the controller (the filter
     C(crane.swarm.compose_to_bundle) shows that bundle), so everything below holds for them too.
   - The action plugin reads the bundle (O(src), O(definition) or O(compose)) on the controller and validates it there,
     once, the Docker names it gives the stack's objects included (every problem is reported with its JSON
