@@ -141,8 +141,13 @@ def clock_offset(t1, t2, t3, t4):
 
 
 def round_trip_delay(t1, t2, t3, t4):
-    """Network round-trip time: the whole exchange minus the time the server held the request."""
-    return (t4 - t1) - (t3 - t2)
+    """Network round-trip time: the whole exchange minus the time the server held the request.
+
+    Never below zero: the two clocks tick at slightly different rates and resolutions, so
+    a server that reports holding a request for about as long as the whole exchange took
+    can make the difference a few microseconds negative (RFC 5905 clamps it likewise).
+    """
+    return max(0.0, (t4 - t1) - (t3 - t2))
 
 
 @dataclass(frozen=True)
