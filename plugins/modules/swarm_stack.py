@@ -64,9 +64,12 @@ description:
     restarts no task. What the CLI writes differently but means the same is no change (its
     C(com.docker.stack.image) label, C(busybox) for C(busybox:latest), empty C(Privileges), the order of
     environment, ports and networks), and a config the CLI named C(<stack>_<name>) is used as it is when
-    its content equals the desired one. A secret is never reused that way (the Engine API never returns
-    a secret's data, so equal content cannot be verified); a service with a stack secret restarts once
-    on takeover, and again each time the CLI deploys after this module.
+    its content equals the desired one. A secret the CLI named C(<stack>_<name>) that a service of the
+    stack uses is kept when its content is the desired one; the Engine API never returns a secret's
+    data, so this module asks the engine to update the secret with the desired data and everything else
+    as it is, which the engine accepts only when the data are the same (C(docker stack deploy) sends
+    that update on every deploy). Check mode cannot send it: it warns and shows the services using such
+    a secret as updated.
 extends_documentation_fragment:
   - crane.swarm.engine
   - crane.swarm.attributes
@@ -309,7 +312,8 @@ from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data impo
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
     carry_swarm_state, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack, note_exits,
-    note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks, same_image_pinned, service_verdict,
+    note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks, cli_secrets_in_use, secret_update_body,
+    use_twins, same_image_pinned, service_verdict,
     settled_state,
     shortened, task_errors, task_state, wait_is_over, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
@@ -405,6 +409,27 @@ class StackDeployment(EngineTask):
                           % (name, ', '.join('%s (%r -> %r)' % change for change in immutable),
                              ', '.join(shortened(users)) or 'none'))
         return missing
+
+    def reuse_cli_secrets(self, desired):
+        """Keep the secrets `docker stack deploy` made and the stack's services use, where their data are ours."""
+        renames = {}
+        for item, found in cli_secrets_in_use(self.stack, desired, self.secrets, self.services):
+            live_name = found['Spec']['Name']
+            if self.check_mode:
+                self.module.warn('secret %s (made by docker stack deploy): check mode cannot tell whether it holds '
+                                 'the content of %s without writing to it, so the services using it are shown as '
+                                 'updated; a real run keeps it, and them, if the content is the same'
+                                 % (live_name, item['name']))
+                continue
+            try:
+                self.client.post('/secrets/%s/update' % found['ID'], secret_update_body(found, item['spec']),
+                                 params=dict(version=found['Version']['Index']))
+            except EngineError as exc:
+                if exc.status != 400:
+                    self.fail('reading whether secret %s holds the content of %s failed: %s' % (live_name, item['name'], exc))
+                continue  # other data: this secret is not the file's, crane makes its own
+            renames[item['name']] = live_name
+        use_twins(desired, 'secrets', renames)
 
     def objects_to_create(self, kind, desired_objects, externals, live_objects):
         """({object name: ID} of the live objects, [the missing secret/config versions])."""
@@ -773,6 +798,7 @@ class StackDeployment(EngineTask):
             self.fail('nothing was deployed: ' + ' | '.join(too_new))
         self.read_live()
         reuse_cli_configs(self.stack, desired, self.configs)
+        self.reuse_cli_secrets(desired)
         networks = self.networks_to_create(desired)
         secret_ids, secrets = self.objects_to_create('secret', desired['secrets'], desired['external_secrets'],
                                                      self.secrets)

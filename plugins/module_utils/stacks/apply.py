@@ -116,30 +116,71 @@ def with_object_ids(spec, secret_ids, config_ids):
     return spec
 
 
+def cli_named_twins(stack, desired_objects, live_objects):
+    """(desired item, live object) for each desired secret or config whose twin under the CLI's name lives.
+
+    `docker stack deploy` names a stack secret or config <stack>_<name>; crane adds a content hash.
+    Only a twin of this stack, with the same Templating, can be the same object.
+    """
+    live = by_name(live_objects)
+    twins = []
+    for logical, item in sorted(desired_objects.items()):
+        found = live.get('%s_%s' % (stack, logical))
+        if found is None or found['Spec']['Name'] == item['name'] or not in_stack(found, stack):
+            continue
+        if ((found.get('Spec') or {}).get('Templating') or None) == (item['spec'].get('Templating') or None):
+            twins.append((item, found))
+    return twins
+
+
+def use_twins(desired, kind, renames):
+    """Point the desired `kind` ('secrets' or 'configs') and the services' references at {crane name: twin name}."""
+    for item in desired[kind].values():
+        if item['name'] in renames:
+            item['name'] = item['spec']['Name'] = renames[item['name']]
+    key, name_key = ('Secrets', 'SecretName') if kind == 'secrets' else ('Configs', 'ConfigName')
+    for service in desired['services'].values():
+        for reference in service['spec']['TaskTemplate']['ContainerSpec'].get(key) or []:
+            reference[name_key] = renames.get(reference[name_key], reference[name_key])
+
+
 def reuse_cli_configs(stack, desired, live_configs):
     """Point `desired` (desired_stack()) at the configs `docker stack deploy` made with the same content.
 
-    The CLI names a stack config <stack>_<name>; crane adds a content hash. A config of
-    the stack under the CLI's name whose Data (and Templating) equal the desired ones is
-    the same file: using it lets crane take over a CLI stack without restarting tasks.
-    Secrets are never reused: the Engine API never returns their data, so equality
-    cannot be verified. Returns the {crane name: reused name} it applied.
+    A config whose Data equal the desired ones is the same file: using it lets crane take over a
+    CLI stack without restarting tasks. Returns the {crane name: reused name} it applied.
     """
-    live = by_name(live_configs)
-    renames = {}
-    for logical, item in sorted(desired['configs'].items()):
-        found = live.get('%s_%s' % (stack, logical))
-        if found is None or not in_stack(found, stack):
-            continue
-        live_spec, wanted = found.get('Spec') or {}, item['spec']
-        if (_decoded(live_spec.get('Data')) == _decoded(wanted.get('Data'))
-                and (live_spec.get('Templating') or None) == (wanted.get('Templating') or None)):
-            renames[item['name']] = found['Spec']['Name']
-            item['name'] = wanted['Name'] = found['Spec']['Name']
-    for service in desired['services'].values():
-        for reference in service['spec']['TaskTemplate']['ContainerSpec'].get('Configs') or []:
-            reference['ConfigName'] = renames.get(reference['ConfigName'], reference['ConfigName'])
+    renames = dict((item['name'], found['Spec']['Name']) for item, found in cli_named_twins(stack, desired['configs'],
+                                                                                            live_configs)
+                   if _decoded(found['Spec'].get('Data')) == _decoded(item['spec'].get('Data')))
+    use_twins(desired, 'configs', renames)
     return renames
+
+
+def cli_secrets_in_use(stack, desired, live_secrets, live_services):
+    """(desired item, live secret) for each secret whose CLI-named twin a live service of the stack uses.
+
+    The Engine API never returns a secret's data, so only a write can tell whether the twin holds the
+    desired content (secret_update_body); it is worth one only where reusing the twin spares a task
+    restart, that is where a service already uses it.
+    """
+    used = set(reference.get('SecretName')
+               for service in live_services if in_stack(service, stack)
+               for reference in ((service.get('Spec') or {}).get('TaskTemplate') or {}).get('ContainerSpec', {}).get(
+                   'Secrets') or [])
+    return [(item, found) for item, found in cli_named_twins(stack, desired['secrets'], live_secrets)
+            if found['Spec']['Name'] in used]
+
+
+def secret_update_body(live_secret, desired_spec):
+    """The update of `live_secret` that the engine accepts exactly when its data equal the desired data.
+
+    Everything but the data as it is live (labels included), so an accepted update changes nothing
+    but the object's version; the engine refuses one whose data differ ("only updates to Labels
+    are allowed"), which is how the content is compared without reading it. `docker stack deploy`
+    sends the same update for each secret on every deploy.
+    """
+    return dict(live_secret['Spec'], Data=desired_spec.get('Data'))
 
 
 def _decoded(data):

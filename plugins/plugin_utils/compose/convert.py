@@ -22,7 +22,7 @@ import shlex
 
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import short_repr
 from ansible_collections.crane.swarm.plugins.module_utils.stacks import container_keys
-from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import scoped_name, tagged_image
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import CLI_IMAGE_LABEL, scoped_name, tagged_image
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import attachment_target
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
@@ -46,11 +46,9 @@ CLI_REFUSED_KEYS = {
 # Differences from the CLI's spec that this conversion cannot remove without changing the bundle schema.
 KNOWN_DIFFERENCES = (
     ('secret/config names', 'without `name:`, the CLI names a stack secret or config <stack>_<name>; the bundle '
-                            'translation adds a content hash (<stack>_<name>_<hash>); swarm_stack reuses the CLI\'s '
-                            'config when its content is the same, never a secret (its content cannot be read back); '
-                            'with `name:` both use the name as written'),
-    ('service image label', 'the CLI adds the service label com.docker.stack.image; the translation does not '
-                            'and swarm_stack ignores that label when comparing (a service label restarts no task)'),
+                            'translation adds a content hash (<stack>_<name>_<hash>); swarm_stack keeps the CLI\'s '
+                            'config or secret when its content is the same (a secret by an update the engine accepts '
+                            'only for the same data); with `name:` both use the name as written'),
     ('ports host_ip', 'the CLI drops the host IP of "127.0.0.1:8080:80" for a service (swarm publishes on all '
                       'addresses); so does this conversion, with a note'),
     ('oom_score_adj', 'docker stack config (CLI 28.2) prints nothing of it, and docker stack deploy sent nothing to '
@@ -787,8 +785,13 @@ def _in_cli_order(service, context):
     swarmkit restarts a service's tasks when its TaskTemplate changes at all, so a
     `docker stack deploy` after crane (or crane after it) must find the same values in the
     same order: the client's tagged image (busybox -> busybox:latest), ports by published
-    port (Go's sort, unpublished first), networks by the name they attach to.
+    port (Go's sort, unpublished first), networks by the name they attach to. The CLI also
+    records the image as written in the service label com.docker.stack.image (over a label of
+    that name in the file); so does this conversion.
     """
+    labels = dict(service.get('Labels') or {})
+    labels[CLI_IMAGE_LABEL] = service['Image']
+    service['Labels'] = labels
     service['Image'] = tagged_image(service['Image'])
     if service.get('Ports'):
         service['Ports'] = sorted(service['Ports'], key=lambda port: port.get('PublishedPort') or 0)

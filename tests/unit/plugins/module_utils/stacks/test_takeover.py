@@ -14,7 +14,8 @@ import copy
 import pytest
 
 from ansible_collections.crane.swarm.plugins.module_utils.stacks import spec as core
-from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import reuse_cli_configs
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
+    cli_secrets_in_use, reuse_cli_configs, secret_update_body, use_twins)
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.convert import compose_to_bundle
 
 NS = 'com.docker.stack.namespace'
@@ -153,3 +154,41 @@ def test_a_config_not_verified_equal_is_not_reused(live):
     before = copy.deepcopy(wanted)
     assert reuse_cli_configs('demo', wanted, live) == {}
     assert wanted == before
+
+
+def service_using(secret_name, stack='demo'):
+    return {'Spec': {'Name': 'demo_web', 'Labels': {NS: stack},
+                     'TaskTemplate': {'ContainerSpec': {'Secrets': [{'SecretName': secret_name}]}}}}
+
+
+def test_a_cli_secret_a_stack_service_uses_is_a_candidate_for_reuse():
+    wanted = stack_with_config('colour=blue\n')
+    live_secret = live_object('demo_pw', 'unknown to the API')
+    candidates = cli_secrets_in_use('demo', wanted, [live_secret], [service_using('demo_pw')])
+    assert candidates == [(wanted['secrets']['pw'], live_secret)]
+
+
+@pytest.mark.parametrize('live_secrets, services', [
+    ([live_object('demo_pw', 'x')], [service_using('demo_pw_0123456789')]),  # no service uses the CLI's
+    ([live_object('demo_pw', 'x')], [service_using('demo_pw', stack='other')]),  # another stack's service
+    ([live_object('demo_pw', 'x', stack='other')], [service_using('demo_pw')]),  # another stack's secret
+    ([], [service_using('demo_pw')]),
+])
+def test_a_cli_secret_is_no_candidate_unless_this_stack_has_it_and_uses_it(live_secrets, services):
+    assert cli_secrets_in_use('demo', stack_with_config('c'), live_secrets, services) == []
+
+
+def test_the_secret_update_keeps_all_but_the_data_as_they_are_live():
+    live_secret = {'ID': 'x', 'Spec': {'Name': 'demo_pw', 'Labels': {NS: 'demo', 'team': 'a'}, 'Driver': None}}
+    body = secret_update_body(live_secret, {'Name': 'demo_pw_0123456789', 'Labels': {NS: 'demo'}, 'Data': b64('pw')})
+    assert body == {'Name': 'demo_pw', 'Labels': {NS: 'demo', 'team': 'a'}, 'Driver': None, 'Data': b64('pw')}
+    assert 'Data' not in live_secret['Spec']
+
+
+def test_reused_twins_rename_the_secret_and_its_references():
+    wanted = stack_with_config('c')
+    crane_name = wanted['secrets']['pw']['name']
+    use_twins(wanted, 'secrets', {crane_name: 'demo_pw'})
+    assert wanted['secrets']['pw']['name'] == wanted['secrets']['pw']['spec']['Name'] == 'demo_pw'
+    container = wanted['services']['demo_web']['spec']['TaskTemplate']['ContainerSpec']
+    assert [reference['SecretName'] for reference in container['Secrets']] == ['demo_pw']

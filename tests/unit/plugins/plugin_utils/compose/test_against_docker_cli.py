@@ -237,7 +237,9 @@ def our_service(service):
         'Args': service.get('Args'),
         'Env': service.get('Env') or None,
         'ContainerLabels': labels,
-        'Labels': service.get('Labels') or {},
+        # docker stack config prints the file, not the label docker stack deploy adds when it deploys
+        'Labels': dict((key, value) for key, value in (service.get('Labels') or {}).items()
+                       if key != 'com.docker.stack.image'),
         'Replicas': 1 if replicas is None else replicas,  # the bundle's default
         'Ports': sorted(our_ports(service.get('Ports') or []), key=_port_order),
         'Mounts': sorted(map(json.dumps, our_mounts(service.get('Mounts') or []))),

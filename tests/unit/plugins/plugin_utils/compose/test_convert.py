@@ -132,6 +132,8 @@ GOOD = [
 def test_service_keys(service, expected):
     result = web(service)
     expected = dict({'Image': 'nginx:1.25', 'Networks': ['default']}, **expected)
+    expected['Labels'] = dict(expected.get('Labels') or {})
+    expected['Labels']['com.docker.stack.image'] = service.get('image', 'nginx:1.25')  # as the CLI labels it
     assert result == expected
 
 
@@ -255,8 +257,9 @@ def test_env_file_hook():
 
 
 def _cli_spec(name, container, **rest):
-    """The ServiceSpec convert/service.go builds (with our stack labels), written by hand."""
-    spec = {'Name': 'demo_' + name, 'Labels': {'com.docker.stack.namespace': 'demo'},
+    """The ServiceSpec convert/service.go builds (with our stack labels), written by hand; the image
+    label as docker stack deploy adds it."""
+    spec = {'Name': 'demo_' + name, 'Labels': {'com.docker.stack.namespace': 'demo', 'com.docker.stack.image': 'nginx:1.25'},
             'TaskTemplate': {'ContainerSpec': dict({'Labels': {'com.docker.stack.namespace': 'demo'},
                                                     'Privileges': {}}, **container),
                              'Networks': [{'Target': 'demo_default', 'Aliases': [name]}],
