@@ -68,7 +68,7 @@ description:
     stack uses is kept when its content is the desired one; the Engine API never returns a secret's
     data, so this module asks the engine to update the secret with the desired data and everything else
     as it is, which the engine accepts only when the data are the same (C(docker stack deploy) sends
-    that update on every deploy). Check mode cannot send it: it warns and shows the services using such
+    that update on every deploy). Check mode cannot send it, so it warns and shows the services using such
     a secret as updated.
 extends_documentation_fragment:
   - crane.swarm.engine
