@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -176,3 +177,53 @@ def test_cli_after_crane_restarts_no_task(sandbox, takeover_swarm, run_playbook)
     crane_config = run.result('crane first', 'node1')['configs']['created']
     assert_crane_leaves_it(sandbox, run_playbook, 'crane after crane and the CLI', removed_configs=crane_config)
     assert_crane_leaves_it(sandbox, run_playbook, 'crane once more')
+
+
+SECRET_COMPOSE = '''\
+version: "3.8"
+services:
+  app:
+    image: busybox:latest
+    command: sleep 3600
+    secrets: [token]
+secrets:
+  token:
+    file: ./token.txt
+'''
+
+
+def test_a_cli_secret_is_kept_only_while_it_holds_the_files_content(sandbox, takeover_swarm, run_playbook):
+    """The engine never returns a secret's data: crane keeps the CLI's secret only once the engine has
+    accepted an update of it with the file's data (which it accepts only for the same data)."""
+    folder = '/tmp/crane-takeover-secret-%s' % sandbox.tool.name  # the same path on the controller and node1
+    os.makedirs(folder, exist_ok=True)
+    for name, text in (('docker-compose.yml', SECRET_COMPOSE), ('token.txt', 'alpha\n')):
+        with open(os.path.join(folder, name), 'w') as stream:
+            stream.write(text)
+        sandbox.exec('node1', 'sh', '-c', 'mkdir -p %s && cat > %s/%s' % (folder, folder, name), input_bytes=text.encode())
+    sandbox.exec('node1', 'sh', '-c', 'cd %s && docker stack deploy --resolve-image never -c docker-compose.yml %s'
+                 % (folder, STACK))
+    version = services(sandbox)['takeover_app']['Version']['Index']
+
+    def deploy(task, check=False):
+        play = {'hosts': 'node1', 'gather_facts': False, 'tasks': [{'name': task, 'crane.swarm.swarm_stack': {
+            'name': STACK, 'compose': os.path.join(folder, 'docker-compose.yml'), 'wait': False}}]}
+        return run_playbook([play], check=check, diff=True).result(task, 'node1')
+
+    predicted = deploy('check mode', check=True)
+    assert any('check mode cannot tell' in warning for warning in predicted.get('warnings', [])), predicted
+    assert sorted(predicted['services']['updated']) == ['takeover_app'], predicted  # shown as updated: unverified
+
+    kept = deploy('same content')
+    assert kept['changed'] is False, kept
+    assert kept['services']['updated'] == {} and kept['secrets'] == {'created': [], 'removed': []}, kept
+    assert services(sandbox)['takeover_app']['Version']['Index'] == version
+    assert sandbox.docker('node1', 'secret', 'ls', '--format', '{{.Name}}').stdout.split() == ['takeover_token']
+
+    with open(os.path.join(folder, 'token.txt'), 'w') as stream:
+        stream.write('beta\n')
+    replaced = deploy('new content')
+    assert replaced['changed'] is True and sorted(replaced['services']['updated']) == ['takeover_app'], replaced
+    assert [name.rsplit('_', 1)[0] for name in replaced['secrets']['created']] == ['takeover_token'], replaced
+    assert replaced['secrets']['removed'] == ['takeover_token'], replaced  # the CLI's, no longer used
+    assert deploy('again')['changed'] is False
