@@ -17,7 +17,10 @@ description:
     (C(schemas/crane-bundle.schema.json) in the collection).
   - Compose files (O(compose)), the format C(docker stack deploy -c) reads, deploy unchanged, read by the rules
     of the CLI's loader; they are read into the extended DAB on the controller (the filter
-    C(crane.swarm.compose_to_bundle) shows that bundle), so everything below holds for them too.
+    C(crane.swarm.compose_to_bundle) shows that bundle), so everything below holds for them too. The
+    stack is the one C(docker stack deploy) makes of the same files, but for the names of secrets and
+    configs, which get a content digest (below); the collection's tests compare the two on
+    public stack files.
   - The action plugin reads the bundle (O(src), O(definition) or O(compose)) on the controller and validates it there,
     once, the Docker names it gives the stack's objects included (every problem is reported with its JSON
     path before anything is deployed); it also reads the secret and config files. The module on the manager
