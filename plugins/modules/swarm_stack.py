@@ -315,10 +315,9 @@ from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data impo
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
     carry_swarm_state, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack, note_exits,
-    note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks, cli_secrets_in_use, secret_update_body,
-    use_twins, same_image_pinned, service_verdict,
-    settled_state,
-    shortened, task_errors, task_state, wait_is_over, with_object_ids)
+    note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks, cli_secrets_in_use, same_image_pinned,
+    secret_update_body, service_verdict, settled_state, shortened, task_errors, task_state, use_twins, wait_is_over,
+    with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
     BUNDLE_JSON, CONFIG_DATA, PRIVATE_OPTIONS, SECRET_DATA, STACK_OPTIONS)

@@ -128,7 +128,7 @@ def cli_named_twins(stack, desired_objects, live_objects):
         found = live.get('%s_%s' % (stack, logical))
         if found is None or found['Spec']['Name'] == item['name'] or not in_stack(found, stack):
             continue
-        if ((found.get('Spec') or {}).get('Templating') or None) == (item['spec'].get('Templating') or None):
+        if (found['Spec'].get('Templating') or None) == (item['spec'].get('Templating') or None):
             twins.append((item, found))
     return twins
 
@@ -164,10 +164,11 @@ def cli_secrets_in_use(stack, desired, live_secrets, live_services):
     desired content (secret_update_body); it is worth one only where reusing the twin spares a task
     restart, that is where a service already uses it.
     """
-    used = set(reference.get('SecretName')
-               for service in live_services if in_stack(service, stack)
-               for reference in ((service.get('Spec') or {}).get('TaskTemplate') or {}).get('ContainerSpec', {}).get(
-                   'Secrets') or [])
+    used = set()
+    for service in live_services:
+        if in_stack(service, stack):
+            container = service['Spec']['TaskTemplate'].get('ContainerSpec') or {}
+            used.update(reference.get('SecretName') for reference in container.get('Secrets') or [])
     return [(item, found) for item, found in cli_named_twins(stack, desired['secrets'], live_secrets)
             if found['Spec']['Name'] in used]
 
