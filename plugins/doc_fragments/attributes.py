@@ -16,3 +16,15 @@ attributes:
   diff_mode:
     description: Returns details on what has changed (or would change in check mode) when run in diff mode.
 """
+
+    # For modules in the action group `docker` (meta/runtime.yml): module_defaults set once per play.
+    ACTIONGROUP_DOCKER = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/crane.swarm.docker) in C(module_defaults) to set defaults for this module,
+      for example O(docker_host) once for a whole play.
+    support: full
+    membership:
+      - crane.swarm.docker
+"""

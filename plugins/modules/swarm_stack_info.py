@@ -20,6 +20,7 @@ description:
 extends_documentation_fragment:
   - crane.swarm.engine
   - crane.swarm.attributes
+  - crane.swarm.attributes.actiongroup_docker
 attributes:
   check_mode:
     support: full

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import select
 import socket
 import threading
 from urllib.parse import quote, urlencode
+
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 
 def import_docker_sdk():
@@ -32,17 +35,57 @@ def import_docker_sdk():
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 MIN_DOCKER_SDK = (5, 0, 3)
 
-# The argument spec of the options documented in doc fragment crane.swarm.engine.
+def docker_env(*names):
+    """Ansible fallback: the first of the environment variables that is set and not empty.
+
+    The same variables as the docker CLI and community.docker, read on the host that runs
+    the module (a task's or play's `environment:` sets them there).
+    """
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
+
+# The argument spec of the options documented in doc fragment crane.swarm.engine. An option
+# not given falls back to its DOCKER_* variable, then to its default.
 ENGINE_ARGUMENT_SPEC = dict(
-    docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST),
-    tls=dict(type='bool', default=False),
-    validate_certs=dict(type='bool', default=False),
+    docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST, fallback=(docker_env, ['DOCKER_HOST'])),
+    tls=dict(type='bool', default=False, fallback=(docker_env, ['DOCKER_TLS'])),
+    validate_certs=dict(type='bool', default=False, fallback=(docker_env, ['DOCKER_TLS_VERIFY'])),
     ca_path=dict(type='path'),
     client_cert=dict(type='path'),
     client_key=dict(type='path'),
-    timeout=dict(type='int', default=60),
-    api_version=dict(type='str', default='auto'),
+    timeout=dict(type='int', default=60, fallback=(docker_env, ['DOCKER_TIMEOUT'])),
+    api_version=dict(type='str', default='auto', fallback=(docker_env, ['DOCKER_API_VERSION'])),
 )
+
+# DOCKER_CERT_PATH names a folder of these files, as for the docker CLI.
+CERT_PATH_FILES = dict(ca_path='ca.pem', client_cert='cert.pem', client_key='key.pem')
+
+
+def connection_settings(params):
+    """The connection options as the client uses them: DOCKER_CERT_PATH's files for the TLS
+    options not given, and a bare socket path (`/run/x/docker.sock`) read as `unix://`.
+    """
+    settings = dict((name, params.get(name)) for name in ENGINE_ARGUMENT_SPEC)
+    cert_path = os.environ.get('DOCKER_CERT_PATH')
+    if cert_path:
+        for name, file_name in CERT_PATH_FILES.items():
+            path = os.path.join(os.path.expanduser(cert_path), file_name)
+            if settings[name] is None and os.path.isfile(path):
+                settings[name] = path
+    settings['docker_host'] = docker_host_url(settings['docker_host'])
+    return settings
+
+
+def docker_host_url(docker_host):
+    """The engine's address as a URL: a bare absolute path is a local socket."""
+    docker_host = (docker_host or DEFAULT_DOCKER_HOST).strip()
+    if docker_host.startswith('/'):
+        return 'unix://' + docker_host
+    return docker_host
+
 
 ENGINE_REQUIRED_TOGETHER = [('client_cert', 'client_key')]
 
@@ -241,6 +284,6 @@ def sdk_version(docker):
 
 
 def uses_local_socket(params):
-    """Whether the connection options name a plain local socket, which needs no docker SDK."""
-    return ((params.get('docker_host') or DEFAULT_DOCKER_HOST).startswith('unix://')
+    """Whether the connection settings (connection_settings()) name a plain local socket, which needs no docker SDK."""
+    return (docker_host_url(params.get('docker_host')).startswith('unix://')
             and not (params.get('tls') or params.get('validate_certs') or params.get('client_cert')))

@@ -24,7 +24,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine.client import (
-    ENGINE_ARGUMENT_SPEC, ENGINE_REQUIRED_TOGETHER, MIN_DOCKER_SDK, EngineClient, EngineError, UnixSocketClient,
+    ENGINE_REQUIRED_TOGETHER, MIN_DOCKER_SDK, EngineClient, EngineError, UnixSocketClient, connection_settings,
     engine_argument_spec, import_docker_sdk, sdk_version, uses_local_socket)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import (
     find_node, is_manager, not_manager_reason)
@@ -41,28 +41,30 @@ def engine_module(argument_spec, required_together=None, **options):
 
 
 def client_from_module(module):
-    """Build the client from the module's connection options, or fail the module."""
-    params = module.params
-    if uses_local_socket(params):
+    """Build the client from the module's connection options (connection_settings()), or fail the module."""
+    settings = connection_settings(module.params)
+    # Messages and the modules' own checks see the address the client uses.
+    module.params['docker_host'] = settings['docker_host']
+    if uses_local_socket(settings):
         try:
-            return UnixSocketClient(params['docker_host'], timeout=params['timeout'],
-                                    api_version=params['api_version'])
+            return UnixSocketClient(settings['docker_host'], timeout=settings['timeout'],
+                                    api_version=settings['api_version'])
         except EngineError as exc:
-            module.fail_json(msg='%s (option docker_host)' % exc)
+            module.fail_json(msg='%s (option docker_host or DOCKER_HOST)' % exc)
     try:
         docker = import_docker_sdk()
     except ImportError:
         module.fail_json(msg=missing_required_lib('docker (the docker SDK for Python, e.g. python3-docker), needed for '
-                                                  'docker_host %s' % params['docker_host']),
+                                                  'docker_host %s' % settings['docker_host']),
                          exception=traceback.format_exc())
     if sdk_version(docker) < MIN_DOCKER_SDK:
         module.fail_json(msg='docker SDK %s is too old: crane.swarm needs %s or newer (pip install "docker>=5.0.3" '
                              'or the distribution package python3-docker)'
                              % (docker.__version__, '.'.join(str(n) for n in MIN_DOCKER_SDK)))
     try:
-        return EngineClient(**dict((name, params[name]) for name in ENGINE_ARGUMENT_SPEC))
+        return EngineClient(**settings)
     except EngineError as exc:
-        module.fail_json(msg='%s (option docker_host)' % exc)
+        module.fail_json(msg='%s (option docker_host or DOCKER_HOST)' % exc)
 
 
 def leader_missing(error):
