@@ -22,19 +22,20 @@ import json
 import os
 
 from ansible.errors import AnsibleActionFail, AnsibleFileNotFound
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path, without_extensions
+from ansible_collections.crane.swarm.plugins.module_utils.engine.client import engine_argument_spec
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import echoed_arguments
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import HIDDEN
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
-    BUNDLE_JSON, CONFIG_DATA, CONTROLLER_OPTIONS, CONTROLLER_RULES, SECRET_DATA, SOURCE_OPTIONS, STACK_OPTIONS)
+    BUNDLE_JSON, CONFIG_DATA, CONTROLLER_RULES, SECRET_DATA, SOURCE_OPTIONS, STACK_OPTIONS)
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.reader import load_bundle_text, read_bundle_file
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.project import compose_bundle, dotenv_variables
+from ansible_collections.crane.swarm.plugins.plugin_utils.task_args import checked_task_args
 
 
 class ActionModule(ActionBase):
@@ -44,7 +45,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         try:
-            options = controller_options(self._task.args)
+            options = controller_options(self._task.args, self._task.action)
         except AnsibleActionFail as exc:
             result.update(failed=True, changed=False, msg=to_text(exc))
             return result
@@ -168,18 +169,12 @@ class ActionModule(ActionBase):
         return contents
 
 
-def controller_options(task_args):
-    """The options read on the controller (options.CONTROLLER_OPTIONS), checked by their argument spec.
-
-    Raises AnsibleActionFail with the argument spec's messages.
+def controller_options(task_args, action='crane.swarm.swarm_stack'):
+    """Every option of the task checked by the module's argument spec (options.STACK_OPTIONS and the
+    connection options, with CONTROLLER_RULES), before anything is read: an unknown option is
+    Ansible's own "Unsupported parameters" error. Raises AnsibleActionFail.
     """
-    validator = ArgumentSpecValidator(dict((name, STACK_OPTIONS[name]) for name in CONTROLLER_OPTIONS),
-                                      **CONTROLLER_RULES)
-    checked = validator.validate(dict((name, task_args[name]) for name in CONTROLLER_OPTIONS
-                                      if task_args.get(name) is not None))
-    if checked.error_messages:
-        raise AnsibleActionFail('; '.join(checked.error_messages))
-    return checked.validated_parameters
+    return checked_task_args(task_args, engine_argument_spec(**STACK_OPTIONS), CONTROLLER_RULES, action)
 
 
 def shown_arguments(module_args, task_args):

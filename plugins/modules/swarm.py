@@ -41,6 +41,7 @@ description:
 extends_documentation_fragment:
   - crane.swarm.engine
   - crane.swarm.attributes
+  - crane.swarm.attributes.actiongroup_docker
 attributes:
   check_mode:
     support: full
@@ -749,13 +750,15 @@ class SwarmMembership(EngineTask):
         return self.result
 
 
+# Also checked on the controller by the action plugin, before the module is sent.
+MODULE_RULES = dict(
+    required_if=[('state', 'join', ('remote_addrs', 'join_token'))],
+    required_by=dict(signing_ca_key=('signing_ca_cert',)),
+)
+
+
 def main():
-    module = engine_module(
-        MODULE_OPTIONS,
-        supports_check_mode=True,
-        required_if=[('state', 'join', ('remote_addrs', 'join_token'))],
-        required_by=dict(signing_ca_key=('signing_ca_cert',)),
-    )
+    module = engine_module(MODULE_OPTIONS, supports_check_mode=True, **MODULE_RULES)
     try:
         desired_settings(module.params)
     except ValueError as exc:

@@ -27,6 +27,7 @@ description:
 extends_documentation_fragment:
   - crane.swarm.engine
   - crane.swarm.attributes
+  - crane.swarm.attributes.actiongroup_docker
 attributes:
   check_mode:
     support: full
@@ -429,14 +430,15 @@ class SwarmInfo(EngineTask):
         return self.result
 
 
+MODULE_OPTIONS = dict(
+    join_tokens=dict(type='bool', default=False, no_log=False),
+    nodes=dict(type='bool', default=True),
+)
+MODULE_RULES = {}
+
+
 def main():
-    module = engine_module(
-        dict(
-            join_tokens=dict(type='bool', default=False, no_log=False),
-            nodes=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
-    )
+    module = engine_module(MODULE_OPTIONS, supports_check_mode=True, **MODULE_RULES)
     run_engine_task(module, SwarmInfo)
 
 

@@ -13,10 +13,13 @@ token passed to the other hosts).
 
 from __future__ import annotations
 
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import TOKEN_ROLES_FACT, token_roles
+from ansible_collections.crane.swarm.plugins.plugin_utils.task_args import checked_task_args, engine_module_spec
 
 # Result keys whose values are secrets. A key counts only when it holds a value.
 SECRET_RESULT_KEYS = ('join_tokens', 'unlock_key')
@@ -31,6 +34,12 @@ class SecretResultAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
+        module_name = self._task.resolved_action.rsplit('.', 1)[-1]
+        try:
+            checked_task_args(self._task.args, *engine_module_spec(module_name), action=self._task.action)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, changed=False, msg=to_text(exc))
+            return result
         refused = self.refusal(task_vars or {})
         if refused:
             result.update(failed=True, changed=False, msg=refused)

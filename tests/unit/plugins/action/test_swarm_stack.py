@@ -133,6 +133,8 @@ class Loader:
 
 
 class Task:
+    action = resolved_action = 'crane.swarm.swarm_stack'
+
     def __init__(self, args):
         self.args = args
 
@@ -159,11 +161,23 @@ BUNDLE = {'Secrets': {'token': {'Content': 'hunter22'}}, 'Services': {'web': {'I
 def test_the_module_receives_the_checked_bundle_in_private_options_only(monkeypatch, tmp_path):
     path = tmp_path / 'stack.json'
     path.write_text(json.dumps(BUNDLE))
-    result, sent = run_action(monkeypatch, {'name': 'shop', 'src': str(path), 'prune': True, '_bundle_json': 'forged'})
+    result, sent = run_action(monkeypatch, {'name': 'shop', 'src': str(path), 'prune': True})
     assert sorted(sent) == ['_bundle_json', '_config_data', '_secret_data', 'name', 'prune']
     assert json.loads(sent['_bundle_json']) == BUNDLE and sent['_secret_data'] == {} == sent['_config_data']
     assert result['invocation']['module_args'] == {'name': 'shop', 'prune': True, 'src': str(path), 'definition': None,
                                                    'compose': None, 'env': None}
+
+
+def test_a_private_option_or_an_unknown_one_is_refused_before_anything_is_read(monkeypatch, tmp_path):
+    path = tmp_path / 'stack.json'
+    path.write_text(json.dumps(BUNDLE))
+    for unknown in ('_bundle_json', 'srcc'):
+        result, sent = run_action(monkeypatch, {'name': 'shop', 'src': str(path), unknown: 'x'})
+        assert sent is None and result['failed']
+        assert result['msg'].startswith('Unsupported parameters for (crane.swarm.swarm_stack) module: %s. '
+                                        'Supported parameters include: ' % unknown), result['msg']
+    result, sent = run_action(monkeypatch, {'name': 'shop', 'srcc': str(path)})
+    assert sent is None and 'Unsupported parameters' in result['msg'] and 'srcc' in result['msg']
 
 
 def test_an_inline_definition_is_shown_summed_up_never_its_contents(monkeypatch):
@@ -215,7 +229,8 @@ def test_controller_options_either_pass_the_argument_spec_or_fail_plainly(args):
     except AnsibleActionFail as exc:
         assert str(exc)
         return
-    assert sorted(options) == ['compose', 'definition', 'env', 'name', 'src', 'state']
+    assert 'other' not in args
+    assert set(['compose', 'definition', 'env', 'name', 'src', 'state']) <= set(options)
     assert isinstance(options['name'], str) and options['state'] in ('present', 'absent')
     if options['state'] == 'present':
         assert [options[key] is None for key in ('src', 'definition', 'compose')].count(False) == 1
