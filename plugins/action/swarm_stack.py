@@ -35,6 +35,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import 
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.reader import load_bundle_text, read_bundle_file
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.errors import ComposeError
 from ansible_collections.crane.swarm.plugins.plugin_utils.compose.project import compose_bundle, dotenv_variables
+from ansible_collections.crane.swarm.plugins.plugin_utils.controller_files import ControllerFileError, vault_reader
 from ansible_collections.crane.swarm.plugins.plugin_utils.task_args import checked_task_args
 
 
@@ -107,7 +108,7 @@ class ActionModule(ActionBase):
             path = self._find_needle('files', src)
         except AnsibleFileNotFound as exc:
             raise AnsibleActionFail('src: %s' % to_text(exc))
-        return load_bundle_text(read_bundle_file(path), path), path, os.path.dirname(path)
+        return load_bundle_text(self._read_text(path), path), path, os.path.dirname(path)
 
     def _read_compose(self, compose, env, stack):
         """(bundle, where it came from, the folder its files are relative to, warnings) of `compose`:
@@ -130,18 +131,21 @@ class ActionModule(ActionBase):
                     located.append(self._find_needle('files', path))
                 except AnsibleFileNotFound as exc:
                     raise AnsibleActionFail('compose: %s' % to_text(exc))
-            sources = [(path, read_bundle_file(path)) for path in located]
+            sources = [(path, self._read_text(path)) for path in located]
             base_dir, shown = os.path.dirname(located[0]), ', '.join(located)
         variables = {}
         dotenv = os.path.join(base_dir, '.env')
         if os.path.isfile(dotenv):
-            variables.update(dotenv_variables(read_bundle_file(dotenv), dotenv))
+            variables.update(dotenv_variables(self._read_text(dotenv), dotenv))
         variables.update((str(key), '' if value is None else to_text(value)) for key, value in (env or {}).items())
-        bundle, warnings = compose_bundle(sources, base_dir, variables, stack, read_bundle_file)
+        bundle, warnings = compose_bundle(sources, base_dir, variables, stack, self._read_text)
         return bundle, shown, base_dir, warnings
 
-    @staticmethod
-    def _file_contents(definitions, base_dir, section):
+    def _read_text(self, path):
+        """The text of a bundle, compose, .env or env_file file on the controller; vault-encrypted ones decrypted."""
+        return read_bundle_file(path, read_bytes=vault_reader(self._loader))
+
+    def _file_contents(self, definitions, base_dir, section):
         """{logical name: base64 content} of the entries that name a File, read on the controller.
 
         A content the swarm would refuse (empty, or too large: swarmkit's limits)
@@ -155,11 +159,9 @@ class ActionModule(ActionBase):
             where = json_path([section, name, 'File'])
             path = os.path.join(base_dir, os.path.expanduser(definition['File']))
             try:
-                with open(path, 'rb') as content_file:
-                    data = content_file.read(limit + 1)
-            except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-                raise AnsibleActionFail('%s: cannot read %s on the controller: %s'
-                                        % (where, path, getattr(exc, 'strerror', None) or exc))
+                data = vault_reader(self._loader)(path, limit)
+            except ControllerFileError as exc:
+                raise AnsibleActionFail('%s: %s on the controller: %s' % (where, path, exc.reason)) from None
             if not data:
                 raise AnsibleActionFail('%s: %s is empty: a swarm %s holds 1 to %d bytes' % (where, path, kind, limit))
             if len(data) > limit:

@@ -570,3 +570,33 @@ def test_names_volumes_and_x_keys_reach_the_live_objects(sandbox, stack_swarm, r
                     break
                 sandbox.docker(host, 'volume', 'rm', *sorted(left), check=False)
                 time.sleep(0.5)
+
+
+def test_vault_encrypted_stack_files_deploy_their_plain_content(sandbox, stack_swarm, run_playbook, tmp_path,
+                                                                monkeypatch):
+    """A vaulted bundle, compose file and secret file: the container reads the plain text, never the ciphertext."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+    password_file = tmp_path / 'vault-password'
+    password_file.write_text('correct horse\n')
+    vault = VaultLib([('default', VaultSecret(b'correct horse'))])
+    command = ['sh', '-c', 'cat /run/secrets/token; echo; sleep 3600']
+    (tmp_path / 'token').write_bytes(vault.encrypt(b'vaulted-plain-4711'))
+    (tmp_path / 'stack.yml').write_bytes(vault.encrypt(yaml.safe_dump(
+        {'Version': '0.1', 'Secrets': {'token': {'File': 'token'}},
+         'Services': {'app': service(Secrets=['token'], Command=command[:2], Args=command[2:])}}).encode()))
+    (tmp_path / 'docker-stack.yml').write_bytes(vault.encrypt(yaml.safe_dump(
+        {'services': {'app': {'image': 'busybox:latest', 'command': command, 'secrets': ['token']}},
+         'secrets': {'token': {'file': './token'}}}).encode()))
+    monkeypatch.setenv('ANSIBLE_VAULT_PASSWORD_FILE', str(password_file))
+    run = run_playbook([deploy('vb', src=str(tmp_path / 'stack.yml')), deploy('vc', compose=str(tmp_path / 'docker-stack.yml'))],
+                       verbosity=3)
+    assert run.rc == 0 and 'vaulted-plain-4711' not in run.output
+    for stack in ('vb', 'vc'):
+        logs, deadline = '', time.time() + 60
+        while 'vaulted-plain-4711' not in logs and time.time() < deadline:
+            time.sleep(1)
+            logs = sandbox.docker('node1', 'service', 'logs', '--raw', '%s_app' % stack).stdout
+        assert 'vaulted-plain-4711' in logs and '$ANSIBLE_VAULT' not in logs, (stack, logs)
+    monkeypatch.delenv('ANSIBLE_VAULT_PASSWORD_FILE')
+    refused = run_playbook([deploy('vb', src=str(tmp_path / 'stack.yml'))], expect_failure=True)
+    assert 'stack.yml: cannot read it: A vault password or secret must be specified' in refused.output

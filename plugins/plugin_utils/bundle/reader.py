@@ -83,15 +83,22 @@ def _tag_message(tag, document='a bundle'):
             % (tag.replace(_TAG, '!!'), document))
 
 
-def read_bundle_file(path):
-    """The text of the bundle file at `path` (UTF-8, a byte order mark allowed), or ValueError naming it."""
-    try:
-        with open(path, 'rb') as handle:
-            data = handle.read(MAX_BUNDLE_BYTES + 1)
-    except IsADirectoryError:
-        raise ValueError('%s: is a directory, not a bundle file' % path)
-    except OSError as exc:
-        raise ValueError('%s: cannot read it: %s' % (path, exc.strerror or exc))
+def read_bundle_file(path, read_bytes=None):
+    """The text of the bundle file at `path` (UTF-8, a byte order mark allowed), or ValueError naming it.
+
+    read_bytes(path, limit), when given, reads the file instead (the action plugins pass
+    plugin_utils/controller_files.vault_reader's, which decrypts vault-encrypted files).
+    """
+    if read_bytes is not None:
+        data = read_bytes(path, MAX_BUNDLE_BYTES)
+    else:
+        try:
+            with open(path, 'rb') as handle:
+                data = handle.read(MAX_BUNDLE_BYTES + 1)
+        except IsADirectoryError:
+            raise ValueError('%s: is a directory, not a bundle file' % path)
+        except OSError as exc:
+            raise ValueError('%s: cannot read it: %s' % (path, exc.strerror or exc))
     if len(data) > MAX_BUNDLE_BYTES:
         raise ValueError('%s: is larger than %d MiB: that is no bundle' % (path, MAX_BUNDLE_BYTES // 2 ** 20))
     try:

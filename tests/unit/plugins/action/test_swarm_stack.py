@@ -11,6 +11,8 @@ import pytest
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from hypothesis import given, settings
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultLib, VaultSecret
 from hypothesis import strategies as st
 
 from ansible_collections.crane.swarm.plugins.action.swarm_stack import ActionModule, controller_options
@@ -22,13 +24,14 @@ def action():
     """An ActionModule whose file lookup is the path itself (ansible-core's needs a task and a loader)."""
     module = ActionModule.__new__(ActionModule)
     module._find_needle = lambda kind, src: src
+    module._loader = DataLoader()
     return module
 
 
 # ---- the bundle file ----
 
 def test_a_directory_as_src_is_refused_naming_it(tmp_path):
-    with pytest.raises(ValueError, match='^%s: is a directory, not a bundle file$' % tmp_path):
+    with pytest.raises(ValueError, match='^%s: is a directory, not a file$' % tmp_path):
         action()._read_bundle(str(tmp_path), None)
 
 
@@ -61,7 +64,7 @@ def test_secret_and_config_files_hold_what_the_swarm_takes(tmp_path):
     (tmp_path / 'empty').write_bytes(b'')
     (tmp_path / 'big').write_bytes(b'x' * (500 * 1024))
     (tmp_path / 'config').write_bytes(b'x' * (500 * 1024))
-    read = ActionModule._file_contents
+    read = action()._file_contents
     binary = read({'s': {'File': 'binary'}}, str(tmp_path), 'Secrets')  # not text: secrets may be binary
     assert binary == {'s': base64.b64encode(b'\xff\x00\xfe').decode()}
     assert read({'c': {'File': 'config'}}, str(tmp_path), 'Configs')['c']
@@ -70,9 +73,9 @@ def test_secret_and_config_files_hold_what_the_swarm_takes(tmp_path):
     with pytest.raises(AnsibleActionFail, match=r'^\$\.Secrets\.s\.File: %s holds 512000 bytes or more: a swarm secret '
                        r'holds at most 511999' % (tmp_path / 'big')):
         read({'s': {'File': 'big'}}, str(tmp_path), 'Secrets')
-    with pytest.raises(AnsibleActionFail, match=r'^\$\.Configs\.c\.File: cannot read .*: Is a directory'):
+    with pytest.raises(AnsibleActionFail, match=r'^\$\.Configs\.c\.File: .* on the controller: is a directory, not a file'):
         read({'c': {'File': '.'}}, str(tmp_path), 'Configs')
-    with pytest.raises(AnsibleActionFail, match=r'^\$\.Configs\.c\.File: cannot read'):
+    with pytest.raises(AnsibleActionFail, match=r'^\$\.Configs\.c\.File: .*b on the controller: cannot read it'):
         read({'c': {'File': 'a\x00b'}}, str(tmp_path), 'Configs')
 
 
@@ -126,7 +129,7 @@ def test_a_plain_dab_network_name_must_be_a_docker_name():
 
 # ---- the options read on the controller, and what the module receives ----
 
-class Loader:
+class Loader(DataLoader):
     @staticmethod
     def get_basedir():
         return '/nowhere'
@@ -235,3 +238,38 @@ def test_controller_options_either_pass_the_argument_spec_or_fail_plainly(args):
     if options['state'] == 'present':
         assert [options[key] is None for key in ('src', 'definition', 'compose')].count(False) == 1
     assert options['env'] is None or (isinstance(options['env'], dict) and options['compose'] is not None)
+
+
+# ---- vault-encrypted files, read as Ansible reads them ----
+
+def vault_loader(password='correct horse'):
+    loader = DataLoader()
+    loader.set_vault_secrets([('default', VaultSecret(password.encode()))])
+    return loader
+
+
+def vault_encrypt(path, plain, password='correct horse'):
+    path.write_bytes(VaultLib([('default', VaultSecret(password.encode()))]).encrypt(plain))
+
+
+def test_vault_encrypted_bundle_and_secret_files_are_decrypted_on_the_controller(tmp_path):
+    vault_encrypt(tmp_path / 'token', b'hunter22\n')
+    vault_encrypt(tmp_path / 'stack.yml', b'Secrets:\n  token:\n    File: token\nServices:\n  web:\n    Image: b\n')
+    plugin = action()
+    plugin._loader = vault_loader()
+    bundle, _, base_dir = plugin._read_bundle(str(tmp_path / 'stack.yml'), None)
+    assert bundle == {'Secrets': {'token': {'File': 'token'}}, 'Services': {'web': {'Image': 'b'}}}
+    contents = plugin._file_contents(bundle['Secrets'], base_dir, 'Secrets')
+    assert base64.b64decode(contents['token']) == b'hunter22\n'  # the plain text, never the ciphertext
+    assert not plugin._loader._tempfiles  # the decrypted copies are gone
+
+
+def test_a_vault_encrypted_file_without_the_password_is_refused_naming_it(tmp_path):
+    vault_encrypt(tmp_path / 'token', b'hunter22\n')
+    plugin = action()
+    with pytest.raises(AnsibleActionFail, match=r'^\$\.Secrets\.token\.File: .*token on the controller: cannot read '
+                                                r'it: A vault password or secret must be specified'):
+        plugin._file_contents({'token': {'File': 'token'}}, str(tmp_path), 'Secrets')
+    plugin._loader = vault_loader('wrong')
+    with pytest.raises(AnsibleActionFail, match=r'token on the controller: cannot read it: .*[Dd]ecrypt'):
+        plugin._file_contents({'token': {'File': 'token'}}, str(tmp_path), 'Secrets')
