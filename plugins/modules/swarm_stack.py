@@ -252,11 +252,16 @@ networks:
   returned: always
   type: dict
 secrets:
-  description: Secret objects created and removed (names only).
+  description:
+    - Secret objects created and removed (names only). A new content is a new secret; the old one is
+      removed once no service refers to it.
+    - In check mode, those that would be created and removed (the old versions no service would
+      refer to after the run).
   returned: always
   type: dict
 configs:
-  description: Config objects created and removed.
+  description:
+    - Config objects created and removed, as for RV(secrets), check mode included.
   returned: always
   type: dict
 converged:
@@ -315,10 +320,10 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base imp
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
-    carry_swarm_state, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack, note_exits,
-    note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks, cli_secrets_in_use, same_image_pinned,
-    secret_update_body, service_verdict, settled_state, shortened, task_errors, task_state, use_twins, wait_is_over,
-    with_object_ids)
+    carry_swarm_state, cli_secrets_in_use, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack,
+    note_exits, note_running, object_names_referenced, registry_auth_header, reuse_cli_configs, rolls_out_tasks,
+    same_image_pinned, secret_update_body, service_verdict, settled_state, shortened, task_errors, task_state,
+    use_twins, wait_is_over, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
     BUNDLE_JSON, CONFIG_DATA, PRIVATE_OPTIONS, SECRET_DATA, STACK_OPTIONS)
@@ -661,17 +666,33 @@ class StackDeployment(EngineTask):
         self.write('services', 'removed', name, lambda: self.client.delete('/services/%s' % service['ID']))
 
     def remove_unused_objects(self, kind, keep_names, live_objects):
-        """Drop the stack's old secret/config versions no service refers to any more."""
+        """Drop the stack's old secret/config versions no service refers to any more.
+
+        Check mode lists those no service would refer to after this run: the specs it would
+        write, and the live ones of every other service in the swarm (the engine refuses to
+        remove an object a service uses, which the real run then keeps).
+        """
+        in_use_after = self.objects_in_use_after_writes(kind) if self.check_mode else None
         for name, item in sorted(by_name(live_objects).items()):
             if name in keep_names or not in_stack(item, self.stack):
                 continue
             if self.check_mode:
+                if name not in in_use_after:
+                    self.record(kind + 's', 'removed', name)
                 continue
             try:
                 self.client.delete('/%ss/%s' % (kind, item['ID']))
                 self.record(kind + 's', 'removed', name)
             except EngineError:
                 pass  # still used by a service of another stack or a task being replaced: kept for now
+
+    def objects_in_use_after_writes(self, kind):
+        """Names of the secrets or configs the swarm's services would use after this run's service writes."""
+        written = dict((name, spec) for name, dummy, spec, dummy2, dummy3 in self.service_writes)
+        removed = set(self.result['services']['removed'])
+        others = [service['Spec'] for service in self.client.get('/services')
+                  if service['Spec']['Name'] not in written and service['Spec']['Name'] not in removed]
+        return object_names_referenced(kind, list(written.values()) + others)
 
     # -- waiting
 

@@ -168,11 +168,16 @@ def test_secret_content_change_rolls_the_service(sandbox, stack_swarm, run_playb
     first = run_playbook([deploy('sec', definition=with_secret('one'))], verbosity=3)
     assert 'one' not in [line.strip() for line in first.output.splitlines()]
     old = sandbox.docker('node1', 'secret', 'ls', '--format', '{{.Name}}').stdout.split()
+    checked = run_playbook([deploy('sec', definition=with_secret('two'))], check=True).result('deploy', 'node1')
+    assert sandbox.docker('node1', 'secret', 'ls', '--format', '{{.Name}}').stdout.split() == old
     run = run_playbook([deploy('sec', definition=with_secret('two'))], diff=True)
     result = run.result('deploy', 'node1')
     assert list(result['services']['updated']) == ['sec_app']
     new = sandbox.docker('node1', 'secret', 'ls', '--format', '{{.Name}}').stdout.split()
     assert len(old) == 1 and len(new) == 1 and old != new  # a new version; the old one removed
+    # Check mode told the same: the new version created, the old one removed, nothing observed converged.
+    assert checked['secrets'] == result['secrets'] == {'created': new, 'removed': old}, (checked, result)
+    assert checked['converged'] is None and result['converged'] is True
     reference = inspect(sandbox, 'sec_app')['Spec']['TaskTemplate']['ContainerSpec']['Secrets'][0]
     assert reference['SecretName'] == new[0] and reference['File']['Name'] == 'token'
     logs = sandbox.docker('node1', 'service', 'logs', '--raw', 'sec_app').stdout
