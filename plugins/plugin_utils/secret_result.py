@@ -25,6 +25,20 @@ from ansible_collections.crane.swarm.plugins.plugin_utils.task_args import check
 SECRET_RESULT_KEYS = ('join_tokens', 'unlock_key')
 
 
+class CensoredResult(dict):
+    """A task result whose `_ansible_no_log` mark, once set, stays set.
+
+    ansible-core 2.16.0 to 2.16.12 and 2.17.0 to 2.17.5 overwrite the mark an action plugin set
+    with the task's own no_log once the plugin returned (2.16.13 and 2.17.6 keep it), and so
+    printed join tokens at -v. They write it with an item assignment, which this dict keeps True.
+    """
+
+    def __setitem__(self, key, value):
+        if key == '_ansible_no_log' and self.get(key):
+            value = True
+        super().__setitem__(key, value)
+
+
 class SecretResultAction(ActionBase):
     """Run the module of the same name; hide its displayed result if it holds a secret.
 
@@ -49,7 +63,13 @@ class SecretResultAction(ActionBase):
                                            task_vars=task_vars))
         if result.get('join_tokens'):
             result.setdefault('ansible_facts', {})[TOKEN_ROLES_FACT] = token_roles(result['join_tokens'])
-        if any(result.get(key) for key in SECRET_RESULT_KEYS):
+        secrets = [key for key in SECRET_RESULT_KEYS if result.get(key)]
+        if secrets and result.get('failed'):
+            # A failure is shown in full, so that its message is read: it carries no secret.
+            for key in secrets:
+                del result[key]
+        elif secrets:
+            result = CensoredResult(result)
             result['_ansible_no_log'] = True
             self._show_diff(result.get('diff'))
         return result
