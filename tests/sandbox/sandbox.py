@@ -10,7 +10,7 @@ end-to-end tests. The outer engine that runs the hosts is the machine's own
 dockerd; the sandbox starts it when nothing answers and stops it again on
 `down` when it started it.
 
-    sandbox.py up [--name crane] [--nodes 3] [--flavour engine|bare]
+    sandbox.py up [--name crane] [--nodes 3] [--flavour engine|bare|engine-bullseye]
     sandbox.py down [--name crane] [--purge-images]
     sandbox.py status [--name crane]
     sandbox.py build
@@ -75,6 +75,11 @@ mount -o remount,bind,rw /proc/sys 2>/dev/null
 for hierarchy in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$hierarchy" 2>/dev/null; done
 exec /sbin/init
 """
+
+# The Debian release of each flavour's image. `engine-bullseye` is Debian 11: its Python 3.9
+# is the oldest managed-host Python the collection supports (tests/matrix); it is built only
+# when a sandbox of that flavour starts.
+FLAVOUR_SUITES = {'bare': 'bookworm', 'engine': 'bookworm', 'engine-bullseye': 'bullseye'}
 
 # Version of the image recipe: change it (or the package lists) to rebuild images.
 RECIPE_VERSION = '2'
@@ -171,9 +176,16 @@ def remove_docker_iptables_chains():
 # ----------------------------------------------------------------------------- images
 
 def recipe_digest(flavour):
-    packages = BARE_PACKAGES + (ENGINE_PACKAGES if flavour == 'engine' else BARE_APT_CACHE)
-    material = json.dumps([RECIPE_VERSION, flavour, packages, HOST_INIT])
+    packages = BARE_PACKAGES + (BARE_APT_CACHE if flavour == 'bare' else ENGINE_PACKAGES)
+    recipe = [RECIPE_VERSION, flavour, packages, HOST_INIT]
+    if FLAVOUR_SUITES[flavour] != 'bookworm':  # the bookworm images keep the digests they had
+        recipe.append(FLAVOUR_SUITES[flavour])
+    material = json.dumps(recipe)
     return hashlib.sha256(material.encode()).hexdigest()[:12]
+
+
+def has_engine(flavour):
+    return flavour != 'bare'
 
 
 def image_name(flavour):
@@ -190,7 +202,7 @@ def build_images():
     The plain tags are for tools that name the image in a file (molecule's platforms).
     """
     build_missing_images()
-    current = set(image_name(flavour) for flavour in ('bare', 'engine'))
+    current = set(image_name(flavour) for flavour in FLAVOUR_SUITES)
     for flavour in ('bare', 'engine'):
         docker('tag', image_name(flavour), '%s:%s' % (IMAGE_REPO, flavour))
     # Images of an older recipe are never used again.
@@ -199,18 +211,24 @@ def build_images():
             docker('rmi', tag, check=False)
 
 
-def build_missing_images():
-    wanted = [flavour for flavour in ('bare', 'engine') if not image_exists(image_name(flavour))]
-    if not wanted:
-        return
+def build_missing_images(flavours=('bare', 'engine')):
+    """Build the images of these flavours that are not cached: one debootstrap per Debian suite."""
+    for suite in sorted(set(FLAVOUR_SUITES[flavour] for flavour in flavours)):
+        wanted = [flavour for flavour in flavours
+                  if FLAVOUR_SUITES[flavour] == suite and not image_exists(image_name(flavour))]
+        if wanted:
+            build_suite_images(suite, wanted)
+
+
+def build_suite_images(suite, wanted):
     if not shutil.which('debootstrap'):
         raise SystemExit('sandbox: debootstrap is not installed; run `make deps`')
     workdir = tempfile.mkdtemp(prefix='crane-sandbox-rootfs-', dir='/var/tmp')
     rootfs = os.path.join(workdir, 'rootfs')
     try:
-        log('debootstrap bookworm minbase into %s (about 90 s)' % rootfs)
+        log('debootstrap %s minbase into %s (about 90 s)' % (suite, rootfs))
         run(['debootstrap', '--variant=minbase', '--include=' + ','.join(BARE_PACKAGES),
-             'bookworm', rootfs, MIRROR], capture=True)
+             suite, rootfs, MIRROR], capture=True)
         with open(os.path.join(rootfs, 'sbin', 'crane-host-init'), 'w') as init_file:
             init_file.write(HOST_INIT)
         os.chmod(os.path.join(rootfs, 'sbin', 'crane-host-init'), 0o755)
@@ -226,9 +244,11 @@ def build_missing_images():
         if 'bare' in wanted:
             download_in_rootfs(rootfs, BARE_APT_CACHE)
             import_rootfs(rootfs, image_name('bare'))
-        if 'engine' in wanted:
+        engines = [flavour for flavour in wanted if has_engine(flavour)]
+        if engines:
             install_in_rootfs(rootfs, ENGINE_PACKAGES)
-            import_rootfs(rootfs, image_name('engine'))
+            for flavour in engines:
+                import_rootfs(rootfs, image_name(flavour))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -383,13 +403,14 @@ class Sandbox:
                              '--filter', 'label=crane.flavour=%s' % self.flavour, '--format', '{{.Names}}')
         if set(running.splitlines()) != expected:
             return False
-        if self.flavour == 'engine':
+        if has_engine(self.flavour):
             return all(self.engine_answers(host) for host in self.hosts)
         return True
 
     def up(self):
         ensure_outer_engine()
         build_images()
+        build_missing_images([self.flavour])
         if self.is_up() and os.path.exists(self.inventory_path):
             self.write_inventory()
             log('%s is already up (%d %s hosts)' % (self.name, self.nodes, self.flavour))
@@ -403,7 +424,7 @@ class Sandbox:
             self.start_host(host)
         for host in self.hosts:
             self.wait_booted(host)
-        if self.flavour == 'engine':
+        if has_engine(self.flavour):
             tarball = busybox_tarball()
             for host in self.hosts:
                 self.wait_engine(host)
@@ -623,7 +644,7 @@ def main(argv=None):
     parser.add_argument('--name', default=os.environ.get('CRANE_SANDBOX', 'crane'))
     parser.add_argument('--nodes', type=int, default=int(os.environ.get('CRANE_SANDBOX_NODES', '3')))
     parser.add_argument('--managers', type=int, default=1, help='hosts put in the swarm_managers group')
-    parser.add_argument('--flavour', choices=['engine', 'bare'], default='engine')
+    parser.add_argument('--flavour', choices=sorted(FLAVOUR_SUITES), default='engine')
     parser.add_argument('--purge-images', action='store_true', help='with down: also remove the cached host images')
     parser.add_argument('--address', help='with ntp-up: the address it listens on (default: the gateway of sandbox --name)')
     parser.add_argument('--port', type=int, default=123, help='with ntp-up: its UDP port')
@@ -652,7 +673,7 @@ def main(argv=None):
         sandbox.up()
     elif args.command == 'down':
         if args.purge_images and outer_engine_answers():
-            for flavour in ('bare', 'engine'):
+            for flavour in FLAVOUR_SUITES:
                 docker('image', 'rm', '--force', image_name(flavour), check=False)
         sandbox.down()
     else:
