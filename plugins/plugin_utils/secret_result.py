@@ -48,7 +48,9 @@ class SecretResultAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        module_name = self._task.resolved_action.rsplit('.', 1)[-1]
+        # An ad hoc task of ansible-core 2.16 has no resolved_action.
+        action = self._task.resolved_action or self._task.action
+        module_name = action.rsplit('.', 1)[-1]
         try:
             checked_task_args(self._task.args, *engine_module_spec(module_name), action=self._task.action)
         except AnsibleActionFail as exc:
@@ -58,7 +60,7 @@ class SecretResultAction(ActionBase):
         if refused:
             result.update(failed=True, changed=False, msg=refused)
             return result
-        result.update(self._execute_module(module_name=self._task.resolved_action,
+        result.update(self._execute_module(module_name=action,
                                            module_args=self._task.args,
                                            task_vars=task_vars))
         if result.get('join_tokens'):
