@@ -605,3 +605,40 @@ def test_vault_encrypted_stack_files_deploy_their_plain_content(sandbox, stack_s
     monkeypatch.delenv('ANSIBLE_VAULT_PASSWORD_FILE')
     refused = run_playbook([deploy('vb', src=str(tmp_path / 'stack.yml'))], expect_failure=True)
     assert 'stack.yml: cannot read it: A vault password or secret must be specified' in refused.output
+
+
+def test_inline_vaulted_values_reach_the_stack_as_plain_text(sandbox, stack_swarm, run_playbook, tmp_path, monkeypatch):
+    """`env` values and a whole `definition` written as `!vault |` strings in the playbook."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+    password_file = tmp_path / 'vault-password'
+    password_file.write_text('correct horse\n')
+    vault = VaultLib([('default', VaultSecret(b'correct horse'))])
+
+    def vaulted(text, indent):
+        lines = vault.encrypt(text.encode()).decode().splitlines()
+        return '!vault |\n' + '\n'.join(' ' * indent + line for line in lines)
+
+    definition = json.dumps({'Version': '0.1', 'Services': {'app': service(Env=['MODE=inline-vault-def'])}})
+    playbook = '''
+- hosts: node1
+  gather_facts: false
+  tasks:
+    - name: compose with a vaulted env value
+      crane.swarm.swarm_stack:
+        name: ve
+        compose:
+          services:
+            app: {image: "busybox:latest", command: ["sleep", "3600"], environment: {PASSWORD: "${PASSWORD}"}}
+        env:
+          PASSWORD: %s
+    - name: vaulted definition
+      crane.swarm.swarm_stack:
+        name: vd
+        definition: %s
+''' % (vaulted('inline-vault-4711', 12), vaulted(definition, 10))
+    monkeypatch.setenv('ANSIBLE_VAULT_PASSWORD_FILE', str(password_file))
+    run = run_playbook(playbook, verbosity=3)
+    assert 'inline-vault-4711' not in run.output
+    env = inspect(sandbox, 've_app')['Spec']['TaskTemplate']['ContainerSpec']['Env']
+    assert env == ['PASSWORD=inline-vault-4711'], env
+    assert inspect(sandbox, 'vd_app')['Spec']['TaskTemplate']['ContainerSpec']['Env'] == ['MODE=inline-vault-def']
