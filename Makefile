@@ -26,7 +26,7 @@ export ANSIBLE_PIPELINING := True
 # Debian packages the sandbox, the tests and the demo need on this machine.
 APT_PACKAGES := docker.io debootstrap busybox-static chrony iptables iproute2 git make shellcheck
 
-.PHONY: help demo demo-down test check deps venv collection unit sanity lint ruff format integration molecule matrix system build-check sandbox-up sandbox-down clean bench
+.PHONY: help demo demo-down test check deps venv collection unit sanity lint ruff format integration molecule matrix changelog system build-check sandbox-up sandbox-down clean bench
 
 help:
 	@echo "make demo   - 3 bare hosts on a local sandbox to a running example stack with crane.swarm.site"
@@ -95,7 +95,14 @@ integration: deps venv collection
 # yamllint and ansible-lint (production profile) on roles, playbooks and molecule scenarios.
 lint: venv collection
 	$(VENV)/bin/yamllint -s .
+	$(VENV)/bin/antsibull-changelog lint
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q roles playbooks extensions/molecule
+
+# CHANGELOG.rst and changelogs/changelog.yaml for the version in galaxy.yml, from changelogs/fragments
+# (which the release consumes). Run once per release, then commit the result.
+changelog: venv collection
+	$(VENV)/bin/antsibull-changelog lint
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/antsibull-changelog release --version $$(sed -n 's/^version: *//p' galaxy.yml)
 
 # ruff's lint rules on all Python code (settings in pyproject.toml).
 ruff: venv

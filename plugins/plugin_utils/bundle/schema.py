@@ -27,7 +27,8 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import OB
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import (
     INT32_MAX, INT64_MAX, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, UINT32_MAX, UINT64_MAX)
 
-SCHEMA_ID = 'https://example.invalid/crane/swarm/schemas/crane-bundle.schema.json'
+# A name, not an address: the schema is published in the collection (schemas/), not on a web site.
+SCHEMA_ID = 'urn:crane.swarm:schema:crane-bundle'
 
 # The names swarmkit takes for secrets and configs (validateConfigOrSecretAnnotations): at most 64 letters, digits,
 # "-", "_" and ".", starting and ending with a letter or digit.
