@@ -92,10 +92,13 @@ integration: deps venv collection
 	$(SANDBOX) up
 	status=0; $(PY) -m pytest tests/integration -q --durations=25 || status=$$?; $(SANDBOX) down; exit $$status
 
-# yamllint and ansible-lint (production profile) on roles, playbooks and molecule scenarios.
+# yamllint, the changelog fragments, the docs of every plugin and role (antsibull-docs), and
+# ansible-lint (production profile) on roles, playbooks and molecule scenarios.
 lint: venv collection
 	$(VENV)/bin/yamllint -s .
 	$(VENV)/bin/antsibull-changelog lint
+	cd $(COLLECTIONS)/ansible_collections/crane/swarm && PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	  $(CURDIR)/$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q roles playbooks extensions/molecule
 
 # CHANGELOG.rst and changelogs/changelog.yaml for the version in galaxy.yml, from changelogs/fragments

@@ -45,7 +45,13 @@ def test_defaults_set_only_declared_options_to_their_declared_default(role):
     for name, option in options.items():
         if 'default' in option:
             assert name in defaults, '%s: declared with a default that defaults/main.yml does not set' % name
-        assert option.get('default') == defaults.get(name), name
+        value = defaults.get(name)
+        if 'default' not in option and isinstance(value, str) and '{{' in value:
+            # A template is no default of the option's type (antsibull-docs refuses it): the spec's
+            # description states it instead, as defaults/main.yml sets it.
+            assert 'Default: C(%s)' % value in ' '.join(option['description']), name
+            continue
+        assert option.get('default') == value, name
 
 
 @pytest.mark.parametrize('role', ROLES, ids=ROLE_IDS)
