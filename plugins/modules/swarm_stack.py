@@ -321,10 +321,12 @@ from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data impo
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
     carry_swarm_state, cli_secrets_in_use, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack,
-    note_exits, note_running, object_names_referenced, registry_auth_header, reuse_cli_configs, rolls_out_tasks,
+    note_exits, note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks,
     same_image_pinned, secret_update_body, service_verdict, settled_state, shortened, task_errors, task_state,
     use_twins, wait_is_over, with_object_ids)
-from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes, services_using
+from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes
+from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import services_using as network_users
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_objects import services_using
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
     BUNDLE_JSON, CONFIG_DATA, PRIVATE_OPTIONS, SECRET_DATA, STACK_OPTIONS)
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import (
@@ -411,7 +413,7 @@ class StackDeployment(EngineTask):
                 continue
             immutable = network_changes(network, body)
             if immutable:
-                users = services_using(self.services, network)
+                users = network_users(self.services, network)
                 self.fail('network %s differs in %s, which a Docker network cannot change; services using it: %s. '
                           'Remove the stack (state=absent) or those services, then deploy again.'
                           % (name, ', '.join('%s (%r -> %r)' % change for change in immutable),
@@ -690,9 +692,9 @@ class StackDeployment(EngineTask):
         """Names of the secrets or configs the swarm's services would use after this run's service writes."""
         written = dict((name, spec) for name, dummy, spec, dummy2, dummy3 in self.service_writes)
         removed = set(self.result['services']['removed'])
-        others = [service['Spec'] for service in self.client.get('/services')
+        others = [service for service in self.client.get('/services')
                   if service['Spec']['Name'] not in written and service['Spec']['Name'] not in removed]
-        return object_names_referenced(kind, list(written.values()) + others)
+        return set(services_using(kind, [dict(Spec=spec) for spec in written.values()] + others))
 
     # -- waiting
 

@@ -35,6 +35,7 @@ def import_docker_sdk():
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 MIN_DOCKER_SDK = (5, 0, 3)
 
+
 def docker_env(*names):
     """Ansible fallback: the first of the environment variables that is set and not empty.
 

@@ -173,17 +173,6 @@ def cli_secrets_in_use(stack, desired, live_secrets, live_services):
             if found['Spec']['Name'] in used]
 
 
-def object_names_referenced(kind, specs):
-    """The names of the secrets (kind 'secret') or configs ('config') these service specs refer to."""
-    key, name_key = {'secret': ('Secrets', 'SecretName'), 'config': ('Configs', 'ConfigName')}[kind]
-    names = set()
-    for spec in specs:
-        container = (spec.get('TaskTemplate') or {}).get('ContainerSpec') or {}
-        names.update(reference.get(name_key) for reference in container.get(key) or [])
-    names.discard(None)
-    return names
-
-
 def secret_update_body(live_secret, desired_spec):
     """The update of `live_secret` that the engine accepts exactly when its data equal the desired data.
 
