@@ -257,7 +257,7 @@ def test_vault_encrypted_bundle_and_secret_files_are_decrypted_on_the_controller
     vault_encrypt(tmp_path / 'stack.yml', b'Secrets:\n  token:\n    File: token\nServices:\n  web:\n    Image: b\n')
     plugin = action()
     plugin._loader = vault_loader()
-    bundle, _, base_dir = plugin._read_bundle(str(tmp_path / 'stack.yml'), None)
+    bundle, dummy, base_dir = plugin._read_bundle(str(tmp_path / 'stack.yml'), None)
     assert bundle == {'Secrets': {'token': {'File': 'token'}}, 'Services': {'web': {'Image': 'b'}}}
     contents = plugin._file_contents(bundle['Secrets'], base_dir, 'Secrets')
     assert base64.b64decode(contents['token']) == b'hunter22\n'  # the plain text, never the ciphertext

@@ -40,8 +40,8 @@ def run(monkeypatch, plugin_class, name, args):
      'Unsupported parameters for (crane.swarm.swarm_info) module: join_token. Supported parameters include: '),
     (SwarmInfoAction, 'swarm_info', {'nodes': 'maybe'}, "argument 'nodes' is of type"),
 ])
-def test_bad_arguments_fail_on_the_controller_and_the_module_is_never_sent(monkeypatch, plugin_class, name, args,
-                                                                          message):
+def test_bad_arguments_fail_on_the_controller_and_the_module_is_never_sent(
+        monkeypatch, plugin_class, name, args, message):
     result, sent = run(monkeypatch, plugin_class, name, args)
     assert not sent and result['failed'] and result['changed'] is False
     assert message in result['msg'], result['msg']
