@@ -35,8 +35,10 @@ EXPECTED = {
     'swarm_node': ENGINE | {'swarm.quorum'},
     'swarm_stack': ENGINE | {'common.durations', 'common.plain_data', 'common.sizes', 'engine.limits',
                              'networks.spec', 'stacks.apply', 'stacks.container_keys', 'stacks.options', 'stacks.spec',
-                             'stacks.status', 'stacks.terms'},
+                             'stacks.status', 'stacks.terms', 'swarm.stored_objects'},
     'swarm_stack_info': ENGINE | {'stacks.status', 'stacks.terms'},
+    'swarm_secret': ENGINE | {'swarm.stored_object_task', 'swarm.stored_objects'},
+    'swarm_config': ENGINE | {'swarm.stored_object_task', 'swarm.stored_objects'},
 }
 
 
