@@ -82,7 +82,7 @@ def connection_settings(params):
 
 def docker_host_url(docker_host):
     """The engine's address as a URL: a bare absolute path is a local socket."""
-    docker_host = (docker_host or DEFAULT_DOCKER_HOST).strip()
+    docker_host = (docker_host or '').strip() or DEFAULT_DOCKER_HOST
     if docker_host.startswith('/'):
         return 'unix://' + docker_host
     return docker_host
