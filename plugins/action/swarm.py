@@ -11,10 +11,13 @@ join whose token is known as the other role's fails here, before the node is in 
 from __future__ import annotations
 
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import other_role_refusal
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership_options import SWARM_OPTIONS, SWARM_RULES
 from ansible_collections.crane.swarm.plugins.plugin_utils.secret_result import SecretResultAction
 
 
 class ActionModule(SecretResultAction):
+    module_options = SWARM_OPTIONS
+    module_rules = SWARM_RULES
 
     def refusal(self, task_vars):
         args = self._task.args

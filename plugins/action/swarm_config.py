@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_object_task import CONFIG_OPTIONS
 from ansible_collections.crane.swarm.plugins.plugin_utils.stored_object_action import StoredObjectAction
 
 
 class ActionModule(StoredObjectAction):
     kind = 'config'
+    module_options = CONFIG_OPTIONS

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.info_options import SWARM_INFO_OPTIONS
 from ansible_collections.crane.swarm.plugins.plugin_utils.secret_result import SecretResultAction
 
 
 class ActionModule(SecretResultAction):
-    pass
+    module_options = SWARM_INFO_OPTIONS

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_object_task import STORED_OBJECT_OPTIONS
 from ansible_collections.crane.swarm.plugins.plugin_utils.stored_object_action import StoredObjectAction
 
 
 class ActionModule(StoredObjectAction):
     kind = 'secret'
+    module_options = STORED_OBJECT_OPTIONS

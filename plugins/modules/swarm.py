@@ -320,14 +320,14 @@ ansible_facts:
 import os
 import time
 
-from ansible_collections.crane.swarm.plugins.module_utils.clock.check import (
-    DEFAULT_MAX_OFFSET, check_clock, module_run_command)
+from ansible_collections.crane.swarm.plugins.module_utils.clock.check import check_clock, module_run_command
 from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
     EngineTask, engine_module, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import (
     ROOT_CA_FILE, ca_digest, describe_membership, describe_probes, join_error_hint, joined_same_swarm,
     normalise_addr, token_ca_digest, unreachable_managers_message)
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership_options import SWARM_OPTIONS, SWARM_RULES
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import is_manager
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.port_probe import parse_target, probe_all
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import check_manager_change, managers_from_nodes
@@ -345,47 +345,6 @@ PROBE_TIMEOUT = 5.0
 # Docker answers POST /swarm/join after at most 20 s (its swarmConnectTimeout) and holds the
 # attempt until then: a leave before that waits for it.
 ENGINE_JOIN_HOLD = 20
-
-MODULE_OPTIONS = dict(
-    state=dict(type='str', default='present', choices=['present', 'join', 'absent']),
-    role=dict(type='str', default='worker', choices=['worker', 'manager']),
-    remote_addrs=dict(type='list', elements='str'),
-    join_token=dict(type='str', no_log=True),
-    advertise_addr=dict(type='str'),
-    listen_addr=dict(type='str', default='0.0.0.0:2377'),
-    data_path_addr=dict(type='str'),
-    data_path_port=dict(type='int'),
-    default_addr_pool=dict(type='list', elements='str'),
-    subnet_size=dict(type='int'),
-    force_new_cluster=dict(type='bool', default=False),
-    autolock=dict(type='bool'),
-    unlock_key=dict(type='str', no_log=True),
-    task_history_retention_limit=dict(type='int'),
-    snapshot_interval=dict(type='int'),
-    keep_old_snapshots=dict(type='int'),
-    log_entries_for_slow_followers=dict(type='int'),
-    election_tick=dict(type='int'),
-    heartbeat_tick=dict(type='int'),
-    dispatcher_heartbeat_period=dict(type='raw'),
-    node_cert_expiry=dict(type='raw'),
-    signing_ca_cert=dict(type='str'),
-    signing_ca_key=dict(type='str', no_log=True),
-    ca_force_rotate=dict(type='int'),
-    external_cas=dict(type='list', elements='dict', options=dict(
-        protocol=dict(type='str', default='cfssl', choices=['cfssl']),
-        url=dict(type='str', required=True),
-        options=dict(type='dict'),
-        ca_cert=dict(type='str'),
-    )),
-    labels=dict(type='dict'),
-    rotate_worker_token=dict(type='bool', default=False, no_log=False),
-    rotate_manager_token=dict(type='bool', default=False, no_log=False),
-    rotate_unlock_key=dict(type='bool', default=False, no_log=False),
-    clock_servers=dict(type='list', elements='str'),
-    max_clock_offset=dict(type='float', default=DEFAULT_MAX_OFFSET),
-    join_timeout=dict(type='int', default=60),
-    force=dict(type='bool', default=False),
-)
 
 ROTATIONS = (('rotate_worker_token', 'rotateWorkerToken'),
              ('rotate_manager_token', 'rotateManagerToken'),
@@ -750,15 +709,8 @@ class SwarmMembership(EngineTask):
         return self.result
 
 
-# Also checked on the controller by the action plugin, before the module is sent.
-MODULE_RULES = dict(
-    required_if=[('state', 'join', ('remote_addrs', 'join_token'))],
-    required_by=dict(signing_ca_key=('signing_ca_cert',)),
-)
-
-
 def main():
-    module = engine_module(MODULE_OPTIONS, supports_check_mode=True, **MODULE_RULES)
+    module = engine_module(SWARM_OPTIONS, supports_check_mode=True, **SWARM_RULES)
     try:
         desired_settings(module.params)
     except ValueError as exc:

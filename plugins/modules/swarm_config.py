@@ -112,20 +112,15 @@ kept_in_use:
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import engine_module, run_engine_task
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_object_task import (
-    PRIVATE_OPTIONS, STORED_OBJECT_OPTIONS, STORED_OBJECT_RULES, StoredObjectTask)
-
-# Also checked on the controller by the action plugin, before anything is read or sent.
-MODULE_OPTIONS = dict(STORED_OBJECT_OPTIONS, template_driver=dict(type='str', choices=['golang']))
-MODULE_RULES = STORED_OBJECT_RULES
-
+    CONFIG_OPTIONS, PRIVATE_OPTIONS, StoredObjectTask)
 
 class SwarmConfig(StoredObjectTask):
     kind = 'config'
 
 
 def main():
-    # MODULE_RULES were applied by the action plugin, which keeps data and src on the controller.
-    module = engine_module(dict(MODULE_OPTIONS, **PRIVATE_OPTIONS), supports_check_mode=True)
+    # STORED_OBJECT_RULES were applied by the action plugin, which keeps data and src on the controller.
+    module = engine_module(dict(CONFIG_OPTIONS, **PRIVATE_OPTIONS), supports_check_mode=True)
     run_engine_task(module, SwarmConfig)
 
 

@@ -323,6 +323,7 @@ ansible_facts:
 from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
     EngineTask, engine_module, leader_missing, run_engine_task)
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.info_options import SWARM_INFO_OPTIONS
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import is_manager, leader, managers, node_summary
 
 NANOSECONDS = 1000000000.0
@@ -430,15 +431,8 @@ class SwarmInfo(EngineTask):
         return self.result
 
 
-MODULE_OPTIONS = dict(
-    join_tokens=dict(type='bool', default=False, no_log=False),
-    nodes=dict(type='bool', default=True),
-)
-MODULE_RULES = {}
-
-
 def main():
-    module = engine_module(MODULE_OPTIONS, supports_check_mode=True, **MODULE_RULES)
+    module = engine_module(SWARM_INFO_OPTIONS, supports_check_mode=True)
     run_engine_task(module, SwarmInfo)
 
 

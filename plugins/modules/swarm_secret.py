@@ -109,20 +109,15 @@ kept_in_use:
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import engine_module, run_engine_task
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_object_task import (
-    PRIVATE_OPTIONS, STORED_OBJECT_OPTIONS, STORED_OBJECT_RULES, StoredObjectTask)
-
-# Also checked on the controller by the action plugin, before anything is read or sent.
-MODULE_OPTIONS = STORED_OBJECT_OPTIONS
-MODULE_RULES = STORED_OBJECT_RULES
-
+    PRIVATE_OPTIONS, STORED_OBJECT_OPTIONS, StoredObjectTask)
 
 class SwarmSecret(StoredObjectTask):
     kind = 'secret'
 
 
 def main():
-    # MODULE_RULES were applied by the action plugin, which keeps data and src on the controller.
-    module = engine_module(dict(MODULE_OPTIONS, **PRIVATE_OPTIONS), supports_check_mode=True)
+    # STORED_OBJECT_RULES were applied by the action plugin, which keeps data and src on the controller.
+    module = engine_module(dict(STORED_OBJECT_OPTIONS, **PRIVATE_OPTIONS), supports_check_mode=True)
     run_engine_task(module, SwarmSecret)
 
 

@@ -42,17 +42,22 @@ class CensoredResult(dict):
 class SecretResultAction(ActionBase):
     """Run the module of the same name; hide its displayed result if it holds a secret.
 
+    module_options and module_rules: the module's argument spec and its rules (module_utils).
+
     Join tokens also leave their fingerprints (not the tokens) as a fact of the host, so that a
     join elsewhere with the token of the other role can be refused before it starts (refusal()).
     """
+
+    module_options = None
+    module_rules = None
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         # An ad hoc task of ansible-core 2.16 has no resolved_action.
         action = self._task.resolved_action or self._task.action
-        module_name = action.rsplit('.', 1)[-1]
         try:
-            checked_task_args(self._task.args, *engine_module_spec(module_name), action=self._task.action)
+            checked_task_args(self._task.args, *engine_module_spec(self.module_options, self.module_rules),
+                              action=self._task.action)
         except AnsibleActionFail as exc:
             result.update(failed=True, changed=False, msg=to_text(exc))
             return result
@@ -60,8 +65,10 @@ class SecretResultAction(ActionBase):
         if refused:
             result.update(failed=True, changed=False, msg=refused)
             return result
+        # A copy: _execute_module adds ansible's internal _ansible_* keys to the arguments it gets, and a
+        # retry (until:) runs this plugin again on the task's arguments.
         result.update(self._execute_module(module_name=action,
-                                           module_args=self._task.args,
+                                           module_args=dict(self._task.args),
                                            task_vars=task_vars))
         if result.get('join_tokens'):
             result.setdefault('ansible_facts', {})[TOKEN_ROLES_FACT] = token_roles(result['join_tokens'])

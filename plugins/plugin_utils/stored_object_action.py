@@ -21,7 +21,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_object_task import (
-    CONTENT_OPTION, CONTROLLER_ONLY)
+    CONTENT_OPTION, CONTROLLER_ONLY, STORED_OBJECT_RULES)
 from ansible_collections.crane.swarm.plugins.plugin_utils.controller_files import ControllerFileError, vault_reader
 from ansible_collections.crane.swarm.plugins.plugin_utils.task_args import checked_task_args, engine_module_spec
 
@@ -31,12 +31,14 @@ HIDDEN = 'VALUE_HIDDEN'
 class StoredObjectAction(ActionBase):
 
     TRANSFERS_FILES = False
-    kind = None
+    kind = None  # 'secret' or 'config'
+    module_options = None  # the module's options (module_utils/swarm/stored_object_task.py)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         try:
-            options = checked_task_args(self._task.args, *engine_module_spec('swarm_%s' % self.kind),
+            options = checked_task_args(self._task.args,
+                                        *engine_module_spec(self.module_options, STORED_OBJECT_RULES),
                                         action=self._task.action)
             args = dict((key, value) for key, value in self._task.args.items() if key not in CONTROLLER_ONLY)
             if options['state'] == 'present':

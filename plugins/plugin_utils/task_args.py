@@ -13,8 +13,6 @@ than a message about the options the user meant. The message never holds an opti
 
 from __future__ import annotations
 
-import importlib
-
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
@@ -30,8 +28,10 @@ def checked_task_args(task_args, argument_spec, rules, action):
                            for name, entry in argument_spec.items())
     validator = ArgumentSpecValidator(controller_spec, **rules)
     # An option set to null counts as not given (a required one is then missing); an unknown one is refused.
+    # ansible-core's internal _ansible_* keys are no options (an earlier _execute_module may have added them).
     result = validator.validate(dict((name, value) for name, value in task_args.items()
-                                     if value is not None or name not in argument_spec))
+                                     if (value is not None or name not in argument_spec)
+                                     and not name.startswith('_ansible_')))
     if result.error_messages:
         unsupported = [error for error in result.errors.errors if isinstance(error, UnsupportedError)]
         if unsupported:
@@ -41,9 +41,10 @@ def checked_task_args(task_args, argument_spec, rules, action):
     return result.validated_parameters
 
 
-def engine_module_spec(module_name):
-    """(argument spec, rules) of one of our engine modules, from its own MODULE_OPTIONS and MODULE_RULES."""
-    module = importlib.import_module('ansible_collections.crane.swarm.plugins.modules.%s' % module_name)
-    rules = dict(module.MODULE_RULES)
+def engine_module_spec(options, rules=None):
+    """(argument spec, rules) of an engine module: its own options (from module_utils, never the
+    module file: importing a module on the controller broke ansible-core's retries) with the
+    connection options."""
+    rules = dict(rules or {})
     rules['required_together'] = ENGINE_REQUIRED_TOGETHER + list(rules.get('required_together') or [])
-    return engine_argument_spec(**module.MODULE_OPTIONS), rules
+    return engine_argument_spec(**options), rules

@@ -39,6 +39,7 @@ STORED_OBJECT_RULES = dict(
     mutually_exclusive=[('data', 'src')],
     required_if=[('state', 'present', ('data', 'src'), True)],
 )
+CONFIG_OPTIONS = dict(STORED_OBJECT_OPTIONS, template_driver=dict(type='str', choices=['golang']))
 # The options that stay on the controller.
 CONTROLLER_ONLY = ('data', 'data_is_b64', 'src')
 PRIVATE_OPTIONS = {CONTENT_OPTION: dict(type='str', no_log=True)}

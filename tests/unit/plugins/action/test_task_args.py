@@ -51,3 +51,22 @@ def test_bad_arguments_fail_on_the_controller_and_the_module_is_never_sent(
 def test_good_arguments_reach_the_module_as_given(monkeypatch):
     result, sent = run(monkeypatch, SwarmInfoAction, 'swarm_info', {'nodes': False})
     assert sent and 'failed' not in result
+
+
+def test_a_retry_runs_the_module_again_with_the_tasks_own_arguments(monkeypatch):
+    """until/retries run the plugin again on the same task; ansible-core's _execute_module adds its
+    _ansible_* keys to the arguments it is given, which must not reach the task's arguments."""
+    monkeypatch.setattr(ActionBase, 'run', lambda self, tmp=None, task_vars=None: {})
+    plugin = SwarmInfoAction.__new__(SwarmInfoAction)
+    plugin._task = Task('swarm_info', {'nodes': True})
+    sent = []
+
+    def execute_module(module_name, module_args, task_vars):
+        module_args['_ansible_check_mode'] = False  # as ansible-core's _update_module_args does
+        sent.append(dict(module_args))
+        return {'changed': False, 'nodes': []}
+    plugin._execute_module = execute_module
+    for attempt in (1, 2):
+        result = plugin.run(task_vars={})
+        assert 'failed' not in result and result['nodes'] == [], (attempt, result)
+    assert plugin._task.args == {'nodes': True} and len(sent) == 2

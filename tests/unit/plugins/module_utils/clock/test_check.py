@@ -204,8 +204,8 @@ def argument_spec_of(module):
 
 @pytest.mark.parametrize('module, option', [(clock_check, 'max_offset'), (swarm, 'max_clock_offset')])
 def test_the_offset_default_is_written_once_and_documented(module, option):
-    # swarm builds its AnsibleModule through the module base from its MODULE_OPTIONS
-    spec = (swarm.MODULE_OPTIONS if module is swarm else argument_spec_of(module))[option]
+    # swarm builds its AnsibleModule through the module base from SWARM_OPTIONS
+    spec = (swarm.SWARM_OPTIONS if module is swarm else argument_spec_of(module))[option]
     assert spec == {'type': 'float', 'default': clock.DEFAULT_MAX_OFFSET}
     assert spec['default'] is clock.DEFAULT_MAX_OFFSET  # the constant itself, not a copy of its value
     documented = yaml.safe_load(module.DOCUMENTATION)['options'][option]
