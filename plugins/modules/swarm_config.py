@@ -114,6 +114,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base imp
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_object_task import (
     CONFIG_OPTIONS, PRIVATE_OPTIONS, StoredObjectTask)
 
+
 class SwarmConfig(StoredObjectTask):
     kind = 'config'
 

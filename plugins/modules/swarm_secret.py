@@ -111,6 +111,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base imp
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_object_task import (
     PRIVATE_OPTIONS, STORED_OBJECT_OPTIONS, StoredObjectTask)
 
+
 class SwarmSecret(StoredObjectTask):
     kind = 'secret'
 
