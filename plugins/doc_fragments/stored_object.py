@@ -44,8 +44,9 @@ options:
     description:
       - The object's labels, all of them (labels not listed are removed). Changing only labels keeps
         the object and its users untouched.
-      - Labels starting with C(crane.swarm.) are the module's own (C(crane.swarm.sha256), the content's
-        SHA-256, and C(crane.swarm.version)).
+      - Values are strings; numbers are converted, booleans refused (quote them).
+      - The labels C(crane.swarm.sha256) (the content's SHA-256) and C(crane.swarm.version) are the
+        module's own and cannot be given here.
     type: dict
   rolling_versions:
     description:
@@ -60,7 +61,9 @@ options:
     description:
       - With O(rolling_versions=true), how many old versions to keep beside the current one; older
         ones are removed once no service uses them (those still used are kept and listed in
-        RV(kept_in_use)). V(-1) keeps all.
+        RV(kept_in_use)). V(0) keeps only the current one, V(-1) keeps all.
+      - Unlike community.docker's option of this name, the current version is not counted; V(5) keeps
+        the current version and up to five older ones.
     type: int
     default: 5
   force:

@@ -29,16 +29,19 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reports what would be created, relabelled and removed, and changes nothing.
+      - Reports what would be created and removed (RV(created), RV(removed)) and whether labels would
+        change, and changes nothing.
   diff_mode:
     support: full
     details:
-      - Shows the name, labels and version before and after, and whether the content is the one given;
-        never the content.
+      - Shows the name, labels, version and the content's SHA-256 (C(sha256)) before and after; never the
+        content. With O(state=absent), the objects removed.
 options:
   template_driver:
     description:
       - Render the config as a template when a task starts (C(golang), the engine's only driver).
+      - Fixed at creation like the content; a config with another template driver is replaced (or a new
+        version made) as for new content.
     type: str
     choices: [golang]
 seealso:
@@ -84,7 +87,7 @@ name:
   description: The name of the current config, the one to refer to; C(<name>_v<N>) with O(rolling_versions=true).
   returned: when O(state=present)
   type: str
-  sample: api_key_v3
+  sample: proxy_conf_v3
 id:
   description: Its ID; null in check mode for a config not yet created.
   returned: when O(state=present)
@@ -108,6 +111,13 @@ kept_in_use:
   returned: always
   type: list
   elements: str
+diff:
+  description: Before and after; see the diff_mode attribute. Never holds the content.
+  returned: in diff mode
+  type: dict
+  sample:
+    before: {name: proxy_conf_v2, labels: {team: data}, version: 2, sha256: 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8}
+    after: {name: proxy_conf_v3, labels: {team: data}, version: 3, sha256: 8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918}
 """
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import engine_module, run_engine_task

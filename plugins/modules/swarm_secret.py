@@ -28,12 +28,13 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reports what would be created, relabelled and removed, and changes nothing.
+      - Reports what would be created and removed (RV(created), RV(removed)) and whether labels would
+        change, and changes nothing.
   diff_mode:
     support: full
     details:
-      - Shows the name, labels and version before and after, and whether the content is the one given;
-        never the content.
+      - Shows the name, labels, version and the content's SHA-256 (C(sha256)) before and after; never the
+        content. With O(state=absent), the objects removed.
 seealso:
   - module: crane.swarm.swarm_config
   - module: crane.swarm.swarm_stack
@@ -70,6 +71,17 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "deploy with secret {{ api_key.name }}"
 
+- name: Inline, from a vault-encrypted string (ansible-vault encrypt_string)
+  crane.swarm.swarm_secret:
+    name: smtp_password
+    data: !vault |
+      $ANSIBLE_VAULT;1.1;AES256
+      61313661653238313436313231646262376132626534323734643363666433303436393134633361
+      3364663834613334653061313535376333653766373635380a656133393565313232333434353236
+      65323530656337363234383862623138643465616663326636316566356537333536393234346633
+      6538636262396563350a386436636263336136386139343039376534366363363961656632643034
+      35393264363635316235383538346133313061636366393836623162376530643531
+
 - name: Remove the secret and all its versions
   crane.swarm.swarm_secret:
     name: api_key
@@ -105,6 +117,13 @@ kept_in_use:
   returned: always
   type: list
   elements: str
+diff:
+  description: Before and after; see the diff_mode attribute. Never holds the content.
+  returned: in diff mode
+  type: dict
+  sample:
+    before: {name: api_key_v2, labels: {team: data}, version: 2, sha256: 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8}
+    after: {name: api_key_v3, labels: {team: data}, version: 3, sha256: 8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918}
 """
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import engine_module, run_engine_task

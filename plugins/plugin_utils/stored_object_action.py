@@ -21,7 +21,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_object_task import (
-    CONTENT_OPTION, CONTROLLER_ONLY, STORED_OBJECT_RULES)
+    CONTENT_OPTION, CONTROLLER_ONLY, STORED_OBJECT_RULES, versions_to_keep_problem)
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_objects import LabelError, requested_labels
 from ansible_collections.crane.swarm.plugins.plugin_utils.controller_files import ControllerFileError, vault_reader
 from ansible_collections.crane.swarm.plugins.plugin_utils.task_args import checked_task_args, engine_module_spec
 
@@ -42,6 +43,7 @@ class StoredObjectAction(ActionBase):
                                         action=self._task.action)
             args = dict((key, value) for key, value in self._task.args.items() if key not in CONTROLLER_ONLY)
             if options['state'] == 'present':
+                self._check_options(options)
                 args[CONTENT_OPTION] = base64.b64encode(self._content(options)).decode('ascii')
         except AnsibleActionFail as exc:
             result.update(failed=True, changed=False, msg=to_text(exc))
@@ -51,11 +53,22 @@ class StoredObjectAction(ActionBase):
         if isinstance((result.get('invocation') or {}).get('module_args'), dict):
             shown = dict((key, value) for key, value in result['invocation']['module_args'].items()
                          if not key.startswith('_'))
-            shown.update((key, self._task.args.get(key)) for key in CONTROLLER_ONLY)
+            shown.update((key, options.get(key)) for key in CONTROLLER_ONLY)
             if shown.get('data') is not None:
                 shown['data'] = HIDDEN
             result['invocation']['module_args'] = shown
         return result
+
+    @staticmethod
+    def _check_options(options):
+        """The module's own checks of labels and versions_to_keep, made before the content is read."""
+        problem = versions_to_keep_problem(options['versions_to_keep'])
+        if problem:
+            raise AnsibleActionFail(problem)
+        try:
+            requested_labels(options['labels'])
+        except LabelError as exc:
+            raise AnsibleActionFail(str(exc)) from None
 
     def _content(self, options):
         """The content's bytes, checked against the swarm's size limit, or AnsibleActionFail naming the option."""

@@ -16,8 +16,8 @@ import base64
 from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import EngineTask
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_objects import (
-    VERSION_LABEL, content_digest, current_object, plan_absent, plan_present, same_content, services_using,
-    user_labels, wanted_labels)
+    VERSION_LABEL, LabelError, content_digest, current_object, object_view, plan_absent, plan_present,
+    requested_labels, services_using, wanted_labels)
 
 # Sent by the action plugin only: the content read on the controller, base64.
 CONTENT_OPTION = '_content_b64'
@@ -100,32 +100,39 @@ class StoredObjectTask(EngineTask):
         if self.params[CONTENT_OPTION] is None:
             self.fail('crane.swarm.swarm_%s ran without its action plugin, which reads data or src on the '
                       'controller: run it as a task of crane.swarm' % self.kind)
+        problem = versions_to_keep_problem(self.params['versions_to_keep'])
+        try:
+            labels = requested_labels(self.params['labels'])
+        except LabelError as exc:
+            problem = str(exc)
+        if problem:
+            self.fail(problem)
         self.require_manager('managing %s %s' % (self.kind, self.params['name']))
         data = base64.b64decode(self.params[CONTENT_OPTION] or '')
         digest = content_digest(data)
+        templating = self.params.get('template_driver') if self.kind == 'config' else None
         live_objects = self.live_objects()
         by_name = dict((item['Spec']['Name'], item) for item in live_objects)
-        plan = plan_present(self.kind, self.params['name'], digest, self.params['labels'], live_objects, self.users(),
+        plan = plan_present(self.kind, self.params['name'], digest, labels, live_objects, self.users(),
                             rolling=self.params['rolling_versions'], versions_to_keep=self.params['versions_to_keep'],
-                            force=self.params['force'])
+                            force=self.params['force'], templating=templating)
         if plan.refusal:
             self.fail(plan.refusal)
         now = current_object(self.params['name'], live_objects, self.params['rolling_versions'])
-        before = self.shown(now, now is not None and same_content(now, digest))
+        before = object_view(now) if now is not None else {}
         if plan.create and plan.create['name'] in plan.remove:
             # The same name with other content: it must go before it can be made again (checked unused).
             self.remove(by_name[plan.create['name']])
         new_id = None
         if plan.create:
-            labels = wanted_labels(self.params['labels'], digest, plan.create['version'])
-            new_id = self.create(plan.create['name'], labels, data)
+            new_id = self.create(plan.create['name'], wanted_labels(labels, digest, plan.create['version']), data)
             self.result.update(name=plan.create['name'], id=new_id, version=plan.create['version'])
         else:
             if plan.relabel is not None:
                 self.relabel(plan.current, plan.relabel)
-            labels = (plan.current['Spec'].get('Labels') or {})
+            current_labels = plan.current['Spec'].get('Labels') or {}
             self.result.update(name=plan.current['Spec']['Name'], id=plan.current['ID'],
-                               version=int(labels[VERSION_LABEL]) if VERSION_LABEL in labels else None)
+                               version=int(current_labels[VERSION_LABEL]) if VERSION_LABEL in current_labels else None)
         # Old versions go only after the new one exists: a stack deployed meanwhile finds one of them.
         for name in plan.remove:
             if name != (plan.create or {}).get('name'):
@@ -134,9 +141,9 @@ class StoredObjectTask(EngineTask):
         if plan.kept_in_use:
             self.module.warn('%s %s: kept old version(s) %s, still used by services; they are removed by a later '
                              'run once unused' % (self.kind, self.params['name'], ', '.join(plan.kept_in_use)))
-        after = dict(name=self.result['name'], labels=dict(self.params['labels'] or {}), version=self.result['version'],
-                     content='as given')
         if self.module._diff:
+            # Name, labels, version and the content's SHA-256; never the content.
+            after = dict(name=self.result['name'], labels=labels, version=self.result['version'], sha256=digest)
             self.result['diff'] = dict(before=before, after=after)
 
     def absent(self):
@@ -149,13 +156,13 @@ class StoredObjectTask(EngineTask):
         for name in names:
             self.remove(by_name[name])
         if self.module._diff:
-            self.result['diff'] = dict(before=dict(objects=names), after=dict(objects=[]))
+            self.result['diff'] = dict(before=dict(objects=[object_view(by_name[name]) for name in names]),
+                                       after=dict(objects=[]))
 
-    def shown(self, item, same):
-        """What a diff shows of a live object: never its content, only whether it is the content given."""
-        if item is None:
-            return {}
-        labels = item['Spec'].get('Labels') or {}
-        return dict(name=item['Spec']['Name'], labels=user_labels(item),
-                    version=int(labels[VERSION_LABEL]) if VERSION_LABEL in labels else None,
-                    content='as given' if same else 'other')
+
+def versions_to_keep_problem(versions_to_keep):
+    """The message for a versions_to_keep below -1, or None."""
+    if versions_to_keep is not None and versions_to_keep < -1:
+        return ('versions_to_keep is %d; give the number of old versions to keep (0 or more), or -1 to keep them '
+                'all' % versions_to_keep)
+    return None

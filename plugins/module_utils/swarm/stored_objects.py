@@ -7,6 +7,8 @@
                          the objects to remove, those kept because a service uses them
     plan_absent(...)  -> the objects to remove, or the services that stop it
     services_using(kind, services) -> {object name: [service names]}
+    requested_labels(labels) -> the user's labels as the engine takes them, or LabelError
+    object_view(item) -> what results and diffs show of an object: never its content
 
 The Engine API never returns a secret's data, and neither secrets nor configs can change their
 data (the engine takes label updates only). So each object carries the SHA-256 of its content in
@@ -29,6 +31,11 @@ import re
 CONTENT_LABEL = 'crane.swarm.sha256'
 VERSION_LABEL = 'crane.swarm.version'
 MANAGED_LABELS = (CONTENT_LABEL, VERSION_LABEL)
+
+
+class LabelError(ValueError):
+    """The labels option cannot be used; the message names the label and the fix."""
+
 
 Plan = collections.namedtuple('Plan', 'create current relabel remove kept_in_use refusal')
 """create: {'name', 'version'} of the object to create, or None; current: the live object that stays
@@ -55,6 +62,34 @@ def versions_of(name, live_objects):
         if match:
             found[int(match.group(1))] = item
     return found
+
+
+def requested_labels(labels):
+    """The labels option as the engine takes them (string values, numbers converted), or LabelError.
+
+    The module's own labels (MANAGED_LABELS) are refused: they record the content and the version.
+    """
+    if labels is None:
+        return {}
+    if not isinstance(labels, dict):
+        raise LabelError('labels must be a mapping of label name to string value')
+    converted = {}
+    for key, value in labels.items():
+        if key in MANAGED_LABELS:
+            raise LabelError('labels.%s is set by the module itself (the content\'s SHA-256 and the version); '
+                             'remove it from labels' % key)
+        if value is None:
+            value = ''
+        elif isinstance(value, bool):
+            raise LabelError('labels.%s is the boolean %s; labels are strings: quote it (%s: "%s")'
+                             % (key, value, key, str(value).lower()))
+        elif isinstance(value, (int, float)):
+            value = str(value)
+        elif not isinstance(value, str):
+            raise LabelError('labels.%s must be a string, not %s; write the value as a quoted string'
+                             % (key, type(value).__name__))
+        converted[str(key)] = value
+    return converted
 
 
 def user_labels(item):
@@ -85,18 +120,38 @@ def services_using(kind, services):
     return dict((name, sorted(names)) for name, names in users.items())
 
 
-def same_content(item, digest):
-    """Whether a live object holds the content of this digest: by its label, or by its data where the
-    engine returns them (configs; a config made elsewhere has no label)."""
-    if (item['Spec'].get('Labels') or {}).get(CONTENT_LABEL) == digest:
-        return True
+def templating_of(item):
+    """The template driver of a live object (Spec.Templating.Name), or None."""
+    return (item['Spec'].get('Templating') or {}).get('Name') or None
+
+
+def digest_of(item):
+    """The SHA-256 of a live object's content: its label, else its data where the engine returns them
+    (configs; a config made elsewhere has no label); None when unknown (a secret made elsewhere)."""
+    digest = (item['Spec'].get('Labels') or {}).get(CONTENT_LABEL)
+    if digest:
+        return digest
     data = item['Spec'].get('Data')
     if not data:
-        return False
+        return None
     try:
-        return content_digest(base64.b64decode(data, validate=True)) == digest
+        return content_digest(base64.b64decode(data, validate=True))
     except (TypeError, ValueError):
-        return False
+        return None
+
+
+def same_content(item, digest, templating=None):
+    """Whether a live object holds the content of this digest, rendered by the same template driver
+    (a config's template driver is fixed at creation, as its data)."""
+    return digest_of(item) == digest and templating_of(item) == (templating or None)
+
+
+def object_view(item):
+    """What a result or diff shows of a live object: name, the user's labels, version, the content's SHA-256."""
+    labels = item['Spec'].get('Labels') or {}
+    version = labels.get(VERSION_LABEL)
+    return dict(name=item['Spec']['Name'], labels=user_labels(item),
+                version=int(version) if version and version.isdigit() else None, sha256=digest_of(item))
 
 
 def relabelling(item, labels, digest, version=None):
@@ -113,29 +168,33 @@ def current_object(name, live_objects, rolling):
     return dict((item['Spec']['Name'], item) for item in live_objects).get(name)
 
 
-def plan_present(kind, name, digest, labels, live_objects, users, rolling=False, versions_to_keep=5, force=False):
+def plan_present(kind, name, digest, labels, live_objects, users, rolling=False, versions_to_keep=5, force=False,
+                 templating=None):
     """The Plan that gives `name` this content (digest) and these labels.
 
-    live_objects: the live secrets (or configs); users: services_using() of the live services.
+    live_objects: the live secrets (or configs); users: services_using() of the live services;
+    templating: the template driver (configs), part of what the object holds.
     """
     live = dict((item['Spec']['Name'], item) for item in live_objects)
     if not rolling:
         current = live.get(name)
         if current is None:
             return Plan(dict(name=name, version=None), None, None, [], [], None)
-        if same_content(current, digest) and not force:
+        if same_content(current, digest, templating) and not force:
             return Plan(None, current, relabelling(current, labels, digest), [], [], None)
         if users.get(name):
             return Plan(None, current, None, [], [], (
-                '%s %s holds other content%s, and a swarm %s cannot change its content: it would have to be '
-                'removed and created again, which the engine refuses while services use it (%s). Use '
-                'rolling_versions: true (a new %s <name>_v<N> for new content), or remove those services first'
-                % (kind, name, ' (or force: true)' if force else '', kind, ', '.join(users[name]), kind)))
+                '%s %s holds other content%s%s, and a swarm %s cannot change its content: it would have to be '
+                'removed and created again, which the engine refuses while services use it (%s). Nothing was '
+                'changed. Use rolling_versions: true (a new %s <name>_v<N> for new content), or remove those '
+                'services first'
+                % (kind, name, ' or another template_driver' if kind == 'config' else '',
+                   ' (or force: true)' if force else '', kind, ', '.join(users[name]), kind)))
         return Plan(dict(name=name, version=None), None, None, [name], [], None)
     versions = versions_of(name, live_objects)
     newest = max(versions) if versions else 0
     create, current, relabel = None, None, None
-    if newest and same_content(versions[newest], digest) and not force:
+    if newest and same_content(versions[newest], digest, templating) and not force:
         current = versions[newest]
         relabel = relabelling(current, labels, digest, newest)
         old = sorted((number for number in versions if number != newest), reverse=True)
