@@ -16,36 +16,90 @@ import yaml
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GALAXY = os.path.join(os.path.dirname(sys.executable), 'ansible-galaxy')
 
-REQUIRED = ['LICENSE', 'README.md', 'CHANGELOG.rst', 'changelogs/changelog.yaml', 'meta/runtime.yml',
-            'MANIFEST.json', 'FILES.json', 'schemas/crane-bundle.schema.json', 'examples/quickstart/playbook.yml',
-            'plugins/modules/swarm.py', 'plugins/modules/swarm_stack.py', 'plugins/action/swarm_stack.py',
-            'plugins/inventory/swarm_nodes.py', 'roles/cluster/tasks/main.yml', 'playbooks/site.yml',
-            'tests/sanity/ignore-2.19.txt']
-FORBIDDEN_TOP = ['bench', '.ci', 'build', '.venv', 'extensions', 'Makefile', 'pyproject.toml', 'pytest.ini',
-                 'requirements-test.txt', '.coverage', '.hypothesis', '.pytest_cache', '.ruff_cache', '.git']
+REQUIRED = [
+    'LICENSE',
+    'README.md',
+    'CHANGELOG.rst',
+    'changelogs/changelog.yaml',
+    'meta/runtime.yml',
+    'MANIFEST.json',
+    'FILES.json',
+    'schemas/crane-bundle.schema.json',
+    'examples/quickstart/playbook.yml',
+    'plugins/modules/swarm.py',
+    'plugins/modules/swarm_stack.py',
+    'plugins/action/swarm_stack.py',
+    'plugins/inventory/swarm_nodes.py',
+    'roles/cluster/tasks/main.yml',
+    'playbooks/site.yml',
+    'tests/sanity/ignore-2.19.txt',
+]
+FORBIDDEN_TOP = [
+    'bench',
+    '.ci',
+    'build',
+    '.venv',
+    'extensions',
+    'Makefile',
+    'pyproject.toml',
+    'pytest.ini',
+    'requirements-test.txt',
+    '.coverage',
+    '.hypothesis',
+    '.pytest_cache',
+    '.ruff_cache',
+    '.git',
+    '.ansible',
+    '.ansible-lint',
+    '.yamllint',
+    '.gitignore',
+]
 FORBIDDEN_UNDER_TESTS = ['unit', 'integration', 'matrix', 'sandbox', 'tools', 'output', 'sanity.sh']
+
+
+# Workshop leftovers a build must leave out, made for the test where missing and removed after:
+# coverage data, benchmark output, molecule's state (ansible-compat keeps it in the project's .ansible/),
+# ansible-test output, and byte code beside a module.
+LEFTOVERS = [
+    '.coverage',
+    'bench/out/result.json',
+    '.ansible/tmp/molecule.test.default/state.yml',
+    'tests/output/.build-contents-test',
+    'plugins/modules/__pycache__/build_contents_test.cpython-311.pyc',
+    'plugins/modules/build_contents_test.pyc',
+]
 
 
 @pytest.fixture(scope='module')
 def members(tmp_path_factory):
-    # Workshop leftovers that a build must leave out, made for the test if missing.
-    leftovers = [os.path.join(REPO, '.coverage'), os.path.join(REPO, 'bench', 'out', 'result.json')]
-    made = [path for path in leftovers if not os.path.exists(path)]
-    for path in made:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+    made_files, made_dirs = [], []
+    for relative in LEFTOVERS:
+        path = os.path.join(REPO, relative)
+        if os.path.exists(path):
+            continue
+        missing, parent = [], os.path.dirname(path)
+        while not os.path.isdir(parent):
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        for directory in reversed(missing):
+            os.mkdir(directory)
+            made_dirs.append(directory)
         open(path, 'w').close()
+        made_files.append(path)
     try:
         out = tmp_path_factory.mktemp('galaxy')
-        subprocess.run([GALAXY, 'collection', 'build', '--output-path', str(out), REPO], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [GALAXY, 'collection', 'build', '--output-path', str(out), REPO], check=True, stdout=subprocess.DEVNULL
+        )
         tarball = glob.glob(str(out / 'crane-swarm-*.tar.gz'))[0]
         with tarfile.open(tarball) as archive:
             return set(member.name.rstrip('/') for member in archive.getmembers())
     finally:
-        for path in made:
+        for path in made_files:
             os.unlink(path)
-        if os.path.isdir(os.path.join(REPO, 'bench', 'out')) and not os.listdir(os.path.join(REPO, 'bench', 'out')):
-            os.rmdir(os.path.join(REPO, 'bench', 'out'))
+        for directory in reversed(made_dirs):
+            if not os.listdir(directory):
+                os.rmdir(directory)
 
 
 def test_the_tarball_holds_the_collection_and_its_docs(members):
