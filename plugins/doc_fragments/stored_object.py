@@ -74,4 +74,7 @@ options:
 notes:
   - The engine keeps neither a secret's content readable nor any object's content changeable, so the
     content's SHA-256 is kept in the label C(crane.swarm.sha256) to tell whether it changed.
+  - That digest is shown in diffs and results and is readable by anyone who can read the object's
+    labels on the swarm. A digest lets a short or common secret be found by guessing, so give
+    secrets generated values of enough length (for example 32 random bytes), never words.
 """

@@ -122,8 +122,8 @@ diff:
   returned: in diff mode
   type: dict
   sample:
-    before: {name: api_key_v2, labels: {team: data}, version: 2, sha256: 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8}
-    after: {name: api_key_v3, labels: {team: data}, version: 3, sha256: 8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918}
+    before: {name: api_key_v2, labels: {team: data}, version: 2, sha256: cb8adaae0461ff86de508b5400819350583b0e5468ce55214fe325568fd0d1ad}
+    after: {name: api_key_v3, labels: {team: data}, version: 3, sha256: 7da8fa19c7869578776d226599b9d2fa7046bd4e439d7f7bb4bff4852eebd76f}
 """
 
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import engine_module, run_engine_task
