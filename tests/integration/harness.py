@@ -86,13 +86,35 @@ class SandboxHandle:
         return self.docker_json(host, 'info', '--format', '{{json .Swarm}}')
 
     def reset_swarm(self):
-        """Every host leaves its swarm and drops its containers: a clean slate for the next test."""
+        """Every host leaves its swarm and drops its containers: a clean slate for the next test.
+
+        Checked, not assumed: a host whose engine a test left stopped is started, a leave that did not
+        take is retried and then retried after an engine restart, and a host still in a swarm after that
+        fails here, with its state, instead of failing every later test that forms a swarm.
+        """
         for host in self.hosts:
-            self.docker(host, 'swarm', 'leave', '--force', check=False)
+            self.leave_swarm(host)
         for host in self.hosts:
             ids = self.docker(host, 'ps', '-aq', check=False).stdout.split()
             if ids:
                 self.docker(host, 'rm', '--force', *ids, check=False)
+
+    def leave_swarm(self, host):
+        if not self.tool.engine_answers(host):
+            self.start_engine(host)
+        attempts = []
+        for attempt in range(4):
+            if attempt == 2:
+                self.exec(host, 'systemctl', 'restart', 'docker.service', check=False)
+                self.tool.wait_engine(host)
+            left = self.docker(host, 'swarm', 'leave', '--force', check=False)
+            state = self.swarm_state(host).get('LocalNodeState')
+            if state == 'inactive':
+                return
+            attempts.append('leave rc=%d %s; then LocalNodeState=%s'
+                            % (left.returncode, (left.stderr or left.stdout).strip(), state))
+            time.sleep(2)
+        raise AssertionError('%s would not leave its swarm:\n  %s' % (host, '\n  '.join(attempts)))
 
     def stop_engine(self, host):
         self.exec(host, 'systemctl', 'stop', 'docker.socket', 'docker.service')

@@ -236,6 +236,23 @@ def stack_services(sandbox, stack, manager='node1'):
     return dict((entry['Spec']['Name'], entry['Version']['Index']) for entry in inspected)
 
 
+def settled_stack_services(sandbox, stack, quiet=5.0, timeout=90):
+    """stack_services once it has not changed for `quiet` seconds.
+
+    The module sends up to 8 requests at once, so creates it sent before it was killed may still be
+    committed by the engine after the process is gone.
+    """
+    deadline = time.monotonic() + timeout
+    last = stack_services(sandbox, stack)
+    while True:
+        time.sleep(quiet)
+        current = stack_services(sandbox, stack)
+        if current == last:
+            return current
+        assert time.monotonic() < deadline, 'the services of %s still changing after %d s' % (stack, timeout)
+        last = current
+
+
 def healthy_managers(sandbox, host):
     """Whether `host` is a manager that sees three Ready managers, none unreachable."""
     if not sandbox.swarm_state(host).get('ControlAvailable'):
@@ -349,7 +366,7 @@ def test_controller_killed_mid_deploy_then_rerun_converges_and_reports_honestly(
     assert background.running(), 'the deploy ended before the controller could be killed'
     background.kill()
     wait_for_modules_to_end(sandbox, 'node1')
-    before = stack_services(sandbox, 'kill')
+    before = settled_stack_services(sandbox, 'kill')
     print('after the kill: %d of %d services' % (len(before), KILL_SERVICES))
 
     rerun = run_playbook([deploy('kill', definition)])
