@@ -139,8 +139,9 @@ JOIN_ERRORS = (
      'join_token is not a current token of the swarm at remote_addrs (tokens change when they are rotated): take '
      'the current one from a manager (join_tokens of crane.swarm.swarm or crane.swarm.swarm_info)'),
     ('remote CA does not match fingerprint',
-     'join_token belongs to another swarm than the one at remote_addrs: take the token from a manager of the swarm '
-     'at remote_addrs, or point remote_addrs at the managers of the token\'s swarm'),
+     'join_token belongs to another swarm than the one at remote_addrs, or was taken before that swarm\'s root CA '
+     'was rotated (a token names its root CA): take the current token from a manager of the swarm at remote_addrs, '
+     'or point remote_addrs at the managers of the token\'s swarm'),
     ('invalid join token', 'join_token is malformed: copy the whole token again'),
 )
 
