@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """crane.swarm.rotate and unlocking on real engines: a swarm of three (node1 manager), autolock on.
 
-The playbook refuses a swarm with a node down; in check mode it changes nothing; then it rotates
+The playbook refuses a swarm with a node down, and names a node that misses a CA rotation when
+its bounded wait ends; in check mode it changes nothing; then it rotates
 both join tokens, the unlock key and the root CA, and returns once every node holds a certificate
 of the new CA. The new unlock key lands in a 0600 file on the controller, and unlocks node1 after
 its engine restarted: a wrong key fails clearly, check mode changes nothing, the cluster role fails
@@ -98,7 +99,21 @@ def test_rotate_everything_then_unlock_with_the_new_key(sandbox, swarm3, run_pla
     assert joined.returncode == 0, 'node3 did not join again: %s' % joined.stderr
     wait_for(lambda: sorted(line[2] for line in node_states(sandbox)) == ['Ready'] * 3, 60, 'three nodes Ready')
 
-    run_playbook([swarm_play('autolock', state='present', autolock=True)])
+    # A node that cannot reach the manager misses the CA rotation: the wait ends at rotate_ca_timeout and names it.
+    # A long heartbeat period keeps node3 Ready for the precheck meanwhile.
+    run_playbook([swarm_play('autolock', state='present', autolock=True, dispatcher_heartbeat_period='60s')])
+    cut_off = ['OUTPUT', '-p', 'tcp', '--dport', '2377', '-j', 'DROP']
+    sandbox.exec('node3', 'iptables', '-I', *cut_off)
+    try:
+        late = run_playbook(ROTATE, extra_vars={'rotate': 'ca', 'rotate_ca_timeout': 8}, expect_failure=True)
+    finally:
+        sandbox.exec('node3', 'iptables', '-D', *cut_off)
+    message = late.result('Check that every node holds a certificate of the new CA', 'node1')['msg']
+    assert 'within rotate_ca_timeout=8 s' in message and 'nodes still hold a certificate of the old CA' in message, message
+    assert 'node3' in message and 'node2' not in message, message
+    wait_for(lambda: not sandbox.api('node1', '/swarm').get('RootRotationInProgress'), 90, 'the CA rotation completed')
+    run_playbook([swarm_play('heartbeat', state='present', dispatcher_heartbeat_period='5s')])
+
     before = swarm_secrets(sandbox)
     root_before = sandbox.api('node1', '/swarm')['TLSInfo']['TrustRoot']
 
