@@ -119,7 +119,13 @@ options:
     type: bool
   unlock_key:
     description:
-      - Key that unlocks a locked manager (state C(locked) after a restart with O(autolock)).
+      - Key that unlocks a locked manager (state C(locked) after its engine restarted with O(autolock)).
+        With any O(state), a locked manager is unlocked first, then the state's work is done; a node
+        that is not locked ignores it. Never logged.
+      - A locked manager without O(unlock_key) fails naming this option; a key the engine refuses fails
+        without changing anything (the key changes with each O(rotate_unlock_key)).
+      - In check mode a locked manager is reported as changed (it would be unlocked) and nothing else
+        is read, since a locked manager cannot serve the swarm.
     type: str
   task_history_retention_limit:
     description:
@@ -690,22 +696,45 @@ class SwarmMembership(EngineTask):
     # -- locked managers
 
     def unlock(self, state):
+        """A locked manager (autolock on, engine restarted) unlocked with unlock_key; None in check mode.
+
+        Returns the node's state once it serves as a manager again (unchanged when it was not locked).
+        The key never reaches a message: the engine's error does not repeat it, and the option is no_log.
+        """
         if state.get('LocalNodeState') != 'locked':
             return state
         if not self.params['unlock_key']:
-            self.fail('this manager is locked (autolock is on and the engine restarted); pass unlock_key')
-        self.result['changed'] = True
+            self.fail('this manager is locked (autolock is on and its engine restarted): pass its unlock key in '
+                      'unlock_key (the unlock_key result of crane.swarm.swarm on a manager, kept in your vault). '
+                      'Nothing was changed.', local_node_state='locked', node_id=state.get('NodeID') or '')
+        self.result.update(changed=True, local_node_state='locked', node_id=state.get('NodeID') or '')
         if self.module.check_mode:
-            return state
+            self.result['diff'] = dict(before=dict(local_node_state='locked'), after=dict(local_node_state='active'))
+            return None
         try:
             self.client.post('/swarm/unlock', dict(UnlockKey=self.params['unlock_key']))
         except EngineError as exc:
-            self.fail('unlocking failed: %s (option unlock_key)' % exc)
-        return self.wait_for(lambda s: s.get('LocalNodeState') != 'locked', 30)
+            self.result['changed'] = False
+            self.fail('unlocking this manager failed: %s. unlock_key is not the swarm\'s current unlock key (it '
+                      'changes with each rotation; a manager that was down during one may still need the key before '
+                      'it). Nothing was changed.' % exc)
+        unlocked = self.wait_for(is_manager, CONTROL_START_TIMEOUT)
+        if not is_manager(unlocked):
+            self.fail('this manager took the unlock key but does not serve as a manager after %d s (state %r, %s)'
+                      % (CONTROL_START_TIMEOUT, unlocked.get('LocalNodeState'), unlocked.get('Error') or 'no error'))
+        self.read_swarm_once_serving(CONTROL_START_TIMEOUT)
+        return unlocked
 
     def run(self):
-        state = self.unlock(self.swarm_state())
-        getattr(self, self.params['state'])(state)
+        state = self.swarm_state()
+        unlocked = self.unlock(state)
+        if unlocked is None:
+            return self.result  # check mode: the node stays locked, so nothing more of the swarm can be read
+        getattr(self, self.params['state'])(unlocked)
+        if unlocked is not state:
+            diff = self.result.setdefault('diff', {})
+            diff.setdefault('before', {})['local_node_state'] = 'locked'
+            diff.setdefault('after', {})['local_node_state'] = unlocked.get('LocalNodeState')
         return self.result
 
 

@@ -210,6 +210,22 @@ swarm:
       description: UDP port of the overlay (VXLAN) data path.
       type: int
       sample: 4789
+    ca_force_rotate:
+      description:
+        - The counter whose increase rotates the root CA (O(crane.swarm.swarm#module:ca_force_rotate)); 0 when
+          it was never raised.
+      type: int
+      sample: 0
+    ca_digest:
+      description:
+        - SHA-256 of the swarm's root CA certificate (PEM), the one join tokens name. It changes when a CA
+          rotation completes.
+      type: str
+    cert_issuer_digest:
+      description:
+        - SHA-256 of the issuer (subject and public key) of the certificates the swarm issues now. A node
+          whose RV(nodes[].cert_issuer_digest) differs still holds a certificate of an earlier CA.
+      type: str
 nodes:
   description: All nodes of the swarm; empty unless this engine is a manager and O(nodes=true).
   returned: always
@@ -253,6 +269,14 @@ nodes:
       description: Address and port a manager listens on for the swarm; null for a worker.
       type: str
       sample: 172.30.0.11:2377
+    ca_digest:
+      description: SHA-256 of the root CA certificate the node trusts, as it last reported it.
+      type: str
+    cert_issuer_digest:
+      description:
+        - SHA-256 of the issuer (subject and public key) of the node's certificate, as it last reported it.
+          It equals RV(swarm.cert_issuer_digest) once the node holds a certificate of the swarm's current CA.
+      type: str
 managers:
   description: The members of the Raft cluster; empty unless this engine is a manager.
   returned: always
@@ -324,6 +348,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.client import E
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
     EngineTask, engine_module, leader_missing, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.info_options import SWARM_INFO_OPTIONS
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import tls_digests
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import is_manager, leader, managers, node_summary
 
 NANOSECONDS = 1000000000.0
@@ -342,7 +367,7 @@ def swarm_summary(swarm):
     ca_config = spec.get('CAConfig') or {}
     encryption = spec.get('EncryptionConfig') or {}
     log_driver = (spec.get('TaskDefaults') or {}).get('LogDriver') or {}
-    return {
+    summary = {
         'id': swarm.get('ID'),
         'created': swarm.get('CreatedAt'),
         'updated': swarm.get('UpdatedAt'),
@@ -362,7 +387,17 @@ def swarm_summary(swarm):
         'default_addr_pool': list(swarm.get('DefaultAddrPool') or []),
         'subnet_size': swarm.get('SubnetSize'),
         'data_path_port': swarm.get('DataPathPort'),
+        'ca_force_rotate': ca_config.get('ForceRotate') or 0,
     }
+    summary.update(tls_digests(swarm.get('TLSInfo')))
+    return summary
+
+
+def node_with_tls(node):
+    """A node as node_summary() gives it, with the digests of its root CA and of its certificate's issuer."""
+    summary = node_summary(node)
+    summary.update(tls_digests((node.get('Description') or {}).get('TLSInfo')))
+    return summary
 
 
 def gather(client, want_nodes=True, want_tokens=False):
@@ -406,7 +441,7 @@ def gather(client, want_nodes=True, want_tokens=False):
         return result
     result['swarm'] = swarm_summary(swarm)
     if want_nodes:
-        result['nodes'] = sorted((node_summary(node) for node in nodes),
+        result['nodes'] = sorted((node_with_tls(node) for node in nodes),
                                  key=lambda node: (node['hostname'] or '', node['id'] or ''))
     result['managers'] = sorted(managers(nodes), key=lambda member: (member['hostname'] or '', member['id'] or ''))
     result['leader'] = leader(nodes)

@@ -30,7 +30,7 @@ EXPECTED = {
     'swarm': ENGINE | {'clock.check', 'clock.sntp', 'clock.timesync', 'common.durations', 'engine.limits',
                        'common.plain_data', 'swarm.membership', 'swarm.membership_options', 'swarm.port_probe',
                        'swarm.quorum', 'swarm.settings'},
-    'swarm_info': ENGINE | {'swarm.info_options'},
+    'swarm_info': ENGINE | {'swarm.info_options', 'swarm.membership'},
     'swarm_network': ENGINE | {'networks.spec'},
     'swarm_node': ENGINE | {'swarm.quorum'},
     'swarm_stack': ENGINE | {'common.durations', 'common.plain_data', 'common.sizes', 'engine.limits',

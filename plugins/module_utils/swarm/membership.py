@@ -37,6 +37,19 @@ def ca_digest(root_ca_pem):
     return hashlib.sha256(root_ca_pem).hexdigest()
 
 
+def tls_digests(tls_info):
+    """A TLSInfo (GET /swarm's, or a node's Description.TLSInfo) as two digests, none of them secret.
+
+    ca_digest: the SHA-256 of the root CA the holder trusts (TrustRoot). cert_issuer_digest: the
+    SHA-256 of the issuer (subject and public key) of the holder's certificate, or of the certificates
+    the swarm issues now. After a CA rotation a node is done when both equal the swarm's.
+    """
+    tls_info = tls_info or {}
+    issuer = '%s\n%s' % (tls_info.get('CertIssuerSubject') or '', tls_info.get('CertIssuerPublicKey') or '')
+    return {'ca_digest': ca_digest(tls_info['TrustRoot']) if tls_info.get('TrustRoot') else None,
+            'cert_issuer_digest': hashlib.sha256(issuer.encode('utf-8')).hexdigest() if issuer.strip() else None}
+
+
 def normalise_addr(addr, default_port=DEFAULT_SWARM_PORT):
     """'10.0.0.1' -> '10.0.0.1:2377'; '[fe80::1]' -> '[fe80::1]:2377'; keeps explicit ports."""
     addr = addr.strip()
@@ -126,8 +139,9 @@ JOIN_ERRORS = (
      'join_token is not a current token of the swarm at remote_addrs (tokens change when they are rotated): take '
      'the current one from a manager (join_tokens of crane.swarm.swarm or crane.swarm.swarm_info)'),
     ('remote CA does not match fingerprint',
-     'join_token belongs to another swarm than the one at remote_addrs: take the token from a manager of the swarm '
-     'at remote_addrs, or point remote_addrs at the managers of the token\'s swarm'),
+     'join_token belongs to another swarm than the one at remote_addrs, or was taken before that swarm\'s root CA '
+     'was rotated (a token names its root CA): take the current token from a manager of the swarm at remote_addrs, '
+     'or point remote_addrs at the managers of the token\'s swarm'),
     ('invalid join token', 'join_token is malformed: copy the whole token again'),
 )
 

@@ -114,3 +114,16 @@ def test_unreachable_managers_message_names_each_answer_and_the_port():
             '10.0.0.13:4000 did not answer') in message
     assert 'engine is stopped' in message and 'TCP 2377' in message and 'clock' not in message
     assert 'engine is stopped' not in membership.unreachable_managers_message(probes[:1])
+
+
+def test_tls_digests_tell_a_node_of_the_new_ca_from_one_of_the_old():
+    old = {'TrustRoot': 'OLD PEM\n', 'CertIssuerSubject': 'c3ViamVjdA==', 'CertIssuerPublicKey': 'b2xkIGtleQ=='}
+    new = {'TrustRoot': 'NEW PEM\n', 'CertIssuerSubject': 'c3ViamVjdA==', 'CertIssuerPublicKey': 'bmV3IGtleQ=='}
+    swarm, node = membership.tls_digests(new), membership.tls_digests(dict(old))
+    assert swarm['ca_digest'] == membership.ca_digest('NEW PEM\n')
+    assert node['ca_digest'] != swarm['ca_digest'] and node['cert_issuer_digest'] != swarm['cert_issuer_digest']
+    # Same subject, another key: another issuer (a rotated CA keeps its subject, swarm-ca).
+    assert membership.tls_digests(dict(old, CertIssuerPublicKey=new['CertIssuerPublicKey']))['cert_issuer_digest'] \
+        == swarm['cert_issuer_digest']
+    assert membership.tls_digests({}) == {'ca_digest': None, 'cert_issuer_digest': None}
+    assert membership.tls_digests(None) == {'ca_digest': None, 'cert_issuer_digest': None}
