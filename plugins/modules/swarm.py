@@ -123,6 +123,8 @@ options:
       - When the swarm has its majority nothing is forced, the task reports no change and says why
         (RV(recovery)); the other options then configure the swarm as usual. C(changed) is true only
         when a new cluster was forced (or would be, in check mode).
+      - It works on a manager that is active, or pending (a manager whose engine started while no leader
+        could be reached, as on a host where a backup of C(<data root>/swarm) was put in place).
       - On a node in no swarm it initialises a new swarm, as without it.
     type: bool
     default: false
@@ -463,7 +465,8 @@ class SwarmMembership(EngineTask):
         node_state = state.get('LocalNodeState')
         if node_state == 'inactive':
             return self.initialise()
-        if is_manager(state) and self.params['force_new_cluster']:
+        # A manager restarted without a leader to reach (or restored from a backup) stays pending, in control.
+        if self.params['force_new_cluster'] and state.get('ControlAvailable') and node_state in ('active', 'pending'):
             return self.force_new_cluster(state)
         if is_manager(state):
             return self.configure(state)
