@@ -110,11 +110,11 @@ options:
     description:
       - With O(state=present) on a manager whose swarm lost its managers' majority, form a new
         single-manager cluster from this manager's local state (disaster recovery, as
-        C(docker swarm init --force-new-cluster)): services, networks, secrets and configs are kept;
+        C(docker swarm init --force-new-cluster)). Services, networks, secrets and configs are kept;
         the other managers' entries stay in the node list as managers that are no raft members
         until they are removed (M(crane.swarm.swarm_node)) and their hosts join again.
       - The module asks the swarm whether the majority is lost rather than trusting the leader /info
-        reports: a read of the node list that fails because there is no leader for 20 seconds (about
+        reports. A read of the node list that fails because there is no leader for 20 seconds (about
         two elections) means lost; a read that answers counts the raft members the engine calls
         reachable and whose swarm port accepts a connection from this host now (when the engine is
         this host's), so that it sees a loss in the first seconds, before the engine does.
