@@ -108,8 +108,24 @@ options:
     type: int
   force_new_cluster:
     description:
-      - With O(state=present) on a manager that lost quorum, form a new single-manager cluster from
-        its local state (disaster recovery, as C(docker swarm init --force-new-cluster)).
+      - With O(state=present) on a manager whose swarm lost its managers' majority, form a new
+        single-manager cluster from this manager's local state (disaster recovery, as
+        C(docker swarm init --force-new-cluster)). Services, networks, secrets and configs are kept;
+        the other managers' entries stay in the node list as managers that are no raft members
+        until they are removed (M(crane.swarm.swarm_node)) and their hosts join again.
+      - The module asks the swarm whether the majority is lost rather than trusting the leader /info
+        reports. A read of the node list that fails because there is no leader for 20 seconds (about
+        two elections) means lost; a read that answers counts the raft members the engine calls
+        reachable and whose swarm port accepts a connection from this host now (when the engine is
+        this host's), so that it sees a loss in the first seconds, before the engine does.
+      - The new cluster listens on O(listen_addr) and advertises O(advertise_addr), or this node's
+        current address.
+      - When the swarm has its majority nothing is forced, the task reports no change and says why
+        (RV(recovery)); the other options then configure the swarm as usual. C(changed) is true only
+        when a new cluster was forced (or would be, in check mode).
+      - It works on a manager that is active, or pending (a manager whose engine started while no leader
+        could be reached, as on a host where a backup of C(<data root>/swarm) was put in place).
+      - On a node in no swarm it initialises a new swarm, as without it.
     type: bool
     default: false
   autolock:
@@ -252,6 +268,13 @@ EXAMPLES = r"""
     clock_servers: [ntp.example.org]
     max_clock_offset: 0.5
 
+- name: Recover a swarm whose managers lost their majority, on a surviving manager (no-op on a healthy swarm)
+  crane.swarm.swarm:
+    state: present
+    force_new_cluster: true
+    advertise_addr: "{{ ansible_default_ipv4.address }}"
+  register: recovered
+
 - name: Leave the swarm (a manager is demoted first when quorum allows)
   crane.swarm.swarm:
     state: absent
@@ -311,6 +334,34 @@ left_node_id:
       certificate before the join was undone). Remove it with M(crane.swarm.swarm_node) on a manager.
   returned: when a join with a token of the other role, or one that did not complete, was undone
   type: str
+recovery:
+  description: What O(force_new_cluster) found on a manager, and whether it forced a new cluster.
+  returned: with O(force_new_cluster=true) on a manager
+  type: dict
+  contains:
+    majority_lost:
+      description: Whether the swarm had lost its managers' majority.
+      type: bool
+    forced:
+      description: Whether a new cluster was forced (false in check mode, where C(changed) says it would be).
+      type: bool
+    managers:
+      description: Raft members counted (null when no read answered).
+      type: int
+    reachable:
+      description: Raft members reachable, this node included (null when no read answered).
+      type: int
+    majority:
+      description: Members needed for a majority (null when no read answered).
+      type: int
+    unreachable:
+      description: Hostnames of the unreachable raft members.
+      type: list
+      elements: str
+    reason:
+      description: The evidence, in words.
+      type: str
+      sample: "1 of 3 managers reachable, 2 needed for a majority (unreachable: node2, node3): the majority is lost"
 ansible_facts:
   description: Facts for the controller, set when join tokens are returned.
   returned: when RV(join_tokens) is returned
@@ -334,9 +385,11 @@ from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership impor
     ROOT_CA_FILE, ca_digest, describe_membership, describe_probes, join_error_hint, joined_same_swarm,
     normalise_addr, token_ca_digest, unreachable_managers_message)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership_options import SWARM_OPTIONS, SWARM_RULES
-from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import is_manager
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import is_manager, managers
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.port_probe import parse_target, probe_all
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import check_manager_change, managers_from_nodes
+from ansible_collections.crane.swarm.plugins.module_utils.swarm.recovery import (
+    is_no_leader_error, majority_verdict, no_leader_verdict)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.settings import (
     apply_settings, desired_settings, display_settings, fixed_setting_conflicts, init_request,
     live_settings, settings_changes)
@@ -351,6 +404,9 @@ PROBE_TIMEOUT = 5.0
 # Docker answers POST /swarm/join after at most 20 s (its swarmConnectTimeout) and holds the
 # attempt until then: a leave before that waits for it.
 ENGINE_JOIN_HOLD = 20
+# How long force_new_cluster lets reads fail for want of a leader before it calls the majority lost:
+# an election in a healthy swarm takes a few seconds (election tick 10 x 1 s at most).
+LEADER_WAIT = 20
 
 ROTATIONS = (('rotate_worker_token', 'rotateWorkerToken'),
              ('rotate_manager_token', 'rotateManagerToken'),
@@ -390,14 +446,18 @@ class SwarmMembership(EngineTask):
                     self.fail('reading the swarm from this manager failed: %s' % exc)
             time.sleep(POLL_INTERVAL)
 
+    def report_membership(self, state):
+        """The result's membership facts, from GET /info."""
+        self.result.update(node_id=state.get('NodeID') or '', is_manager=is_manager(state),
+                           local_node_state=state.get('LocalNodeState'),
+                           swarm_id=(state.get('Cluster') or {}).get('ID', ''))
+
     def report_state(self, state, control_start_timeout=0):
         """The result's membership facts; a manager's join tokens and unlock key.
 
         control_start_timeout: how long a manager this run has just made may take to serve /swarm.
         """
-        self.result.update(node_id=state.get('NodeID') or '', is_manager=is_manager(state),
-                           local_node_state=state.get('LocalNodeState'),
-                           swarm_id=(state.get('Cluster') or {}).get('ID', ''))
+        self.report_membership(state)
         if is_manager(state):
             swarm = self.read_swarm_once_serving(control_start_timeout)
             self.result['join_tokens'] = dict(worker=swarm['JoinTokens']['Worker'],
@@ -411,6 +471,9 @@ class SwarmMembership(EngineTask):
         node_state = state.get('LocalNodeState')
         if node_state == 'inactive':
             return self.initialise()
+        # A manager restarted without a leader to reach (or restored from a backup) stays pending, in control.
+        if self.params['force_new_cluster'] and state.get('ControlAvailable') and node_state in ('active', 'pending'):
+            return self.force_new_cluster(state)
         if is_manager(state):
             return self.configure(state)
         if node_state == 'active':
@@ -434,6 +497,57 @@ class SwarmMembership(EngineTask):
             self.fail('swarm init failed: %s. Check advertise_addr/listen_addr (an address of this host) '
                       'and default_addr_pool/subnet_size.' % exc)
         self.report_state(self.wait_for(is_manager, CONTROL_START_TIMEOUT), CONTROL_START_TIMEOUT)
+
+    def majority_verdict(self, state):
+        """Ask the swarm whether its managers' majority is lost (recovery.majority_verdict), within LEADER_WAIT."""
+        deadline = time.monotonic() + LEADER_WAIT
+        while True:
+            try:
+                nodes = self.client.get('/nodes')
+            except EngineError as exc:
+                if not is_no_leader_error(str(exc), exc.status):
+                    self.fail('reading the node list on this manager failed: %s' % exc)
+                if time.monotonic() >= deadline:
+                    return no_leader_verdict(str(exc), LEADER_WAIT)
+                time.sleep(1)
+                continue
+            members = managers(nodes)
+            peers = [member['addr'] for member in members
+                     if member['id'] != state.get('NodeID') and member['reachability'] == 'reachable' and member['addr']]
+            probes = self.probe_managers(peers, PROBE_TIMEOUT) if peers else []
+            open_addrs = None if probes is None else set(
+                addr for addr, probe in zip(peers, probes) if probe['state'] == 'open')
+            return majority_verdict(members, state.get('NodeID'), open_addrs)
+
+    def force_new_cluster(self, state):
+        """A new single-manager cluster from this manager's state, only when the majority is lost."""
+        verdict = self.majority_verdict(state)
+        self.result['recovery'] = dict(verdict, forced=False)
+        if not verdict['majority_lost']:
+            return self.configure(state)
+        self.result['changed'] = True
+        diff = dict(before=dict(membership='manager', majority='lost', managers=verdict['managers']),
+                    after=dict(membership='manager', majority='kept', managers=1))
+        self.result['diff'] = diff
+        if self.module.check_mode:
+            self.report_membership(state)
+            return
+        body = dict(ListenAddr=self.params['listen_addr'],
+                    AdvertiseAddr=self.params['advertise_addr'] or state.get('NodeAddr') or '', ForceNewCluster=True)
+        if self.params['data_path_addr']:
+            body['DataPathAddr'] = self.params['data_path_addr']
+        try:
+            self.client.post('/swarm/init', body)
+        except EngineError as exc:
+            self.fail('forcing a new cluster failed: %s (%s). Check listen_addr and advertise_addr (addresses of '
+                      'this host).' % (exc, verdict['reason']))
+        self.result['recovery']['forced'] = True
+        forced = self.wait_for(is_manager, CONTROL_START_TIMEOUT)
+        self.read_swarm_once_serving(CONTROL_START_TIMEOUT)
+        self.configure(forced)
+        changes = self.result.get('diff') or {}
+        self.result['diff'] = dict(before=dict(changes.get('before') or {}, **diff['before']),
+                                   after=dict(changes.get('after') or {}, **diff['after']))
 
     def configure(self, state):
         swarm = self.client.get('/swarm')

@@ -18,7 +18,10 @@ description:
     (V(active), V(pause), V(drain)) and the role (V(manager) or V(worker)).
   - Removes a node from the swarm with O(state=absent). Only a node the swarm reports as
     C(down) is removed, unless O(force=true). A manager is demoted first, and only when
-    the remaining managers keep quorum.
+    the remaining managers keep quorum. An entry whose role is manager but that is no member
+    of the raft (the old managers a forced new cluster dropped, see
+    O(crane.swarm.swarm#module:force_new_cluster)) is removed without a demotion, which the engine
+    refuses for it.
   - Every change of the manager set (promotion, demotion, removal of a manager) is checked
     against the Raft quorum first. A change that would leave fewer reachable managers than
     a majority of the remaining managers is refused with the arithmetic, and nothing is changed.
@@ -492,7 +495,9 @@ class SwarmNode(EngineTask):
                       'swarm; make the host leave with crane.swarm.swarm (state=absent) first, wait until it shows '
                       'as down, or set force: true%s' % (name, node['ID'], state, hint))
 
-        is_manager = bool(node.get('ManagerStatus')) or (node.get('Spec') or {}).get('Role') == 'manager'
+        # A manager entry that is no raft member (the old managers a forced new cluster dropped) cannot be
+        # demoted (the engine finds no raft member to demote); the engine removes it as it is.
+        is_manager = bool(node.get('ManagerStatus'))
         changes = []
         if is_manager:
             self.check_quorum(nodes, 'remove', node)

@@ -29,7 +29,7 @@ EXPECTED = {
     'port_check': {'swarm.port_probe'},
     'swarm': ENGINE | {'clock.check', 'clock.sntp', 'clock.timesync', 'common.durations', 'engine.limits',
                        'common.plain_data', 'swarm.membership', 'swarm.membership_options', 'swarm.port_probe',
-                       'swarm.quorum', 'swarm.settings'},
+                       'swarm.quorum', 'swarm.recovery', 'swarm.settings'},
     'swarm_info': ENGINE | {'swarm.info_options', 'swarm.membership'},
     'swarm_network': ENGINE | {'networks.spec'},
     'swarm_node': ENGINE | {'swarm.quorum'},
