@@ -63,15 +63,21 @@ def site(inventory, vars_file, profile):
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit('bench: site failed:\n%s' % done.stdout[-4000:])
-    lines = done.stdout.splitlines()
-    recap = lines.index(next(line for line in lines if line.startswith('PLAY RECAP')))
+    tasks, changed = parse_run(done.stdout)
+    return seconds, tasks, changed
+
+
+def parse_run(output):
+    """({task: seconds} from profile_tasks' summary, changed summed over the recap's hosts) of a playbook's output."""
+    lines = output.splitlines()
+    recap = next(index for index, line in enumerate(lines) if line.startswith('PLAY RECAP'))
     changed = sum(int(m.group('changed')) for m in map(RECAP_LINE.match, lines[recap:]) if m)
     tasks = collections.OrderedDict()
     for match in map(PROFILE_LINE.match, lines[recap:]):
-        if match and not match.group('task').startswith('='):
+        if match:
             name = match.group('task').strip()
             tasks[name] = tasks.get(name, 0.0) + float(match.group('seconds'))
-    return seconds, tasks, changed
+    return tasks, changed
 
 
 def sandbox_cli(*args):
