@@ -87,7 +87,6 @@ def sandbox_cli(*args):
 def run_size(base_name, nodes, rounds, port):
     name = base_name  # one size at a time: each size's sandbox is removed before the next comes up
     with bench_sandbox(name, nodes=nodes, flavour='bare') as (sandbox, workdir):
-        facts = machine_facts(sandbox, sandbox.hosts[0])
         ntp_dir = os.path.join(workdir, 'ntp')
         archive = os.path.join(workdir, 'busybox.tar')
         sandbox_cli('ntp-up', '--name', name, '--port', str(port), '--dir', ntp_dir)
@@ -99,6 +98,7 @@ def run_size(base_name, nodes, rounds, port):
             inventory = sandbox.tool.inventory_path
             first, _, first_changed = site(inventory, vars_file, profile=False)
             log('N=%d first site %.1f s (changed=%d)' % (nodes, first, first_changed))
+            facts = machine_facts(sandbox, sandbox.hosts[0])  # after the first site: the hosts start bare
             walls, profiles, changed = [], [], []
             for round_number in range(1, rounds + 1):
                 seconds, tasks, round_changed = site(inventory, vars_file, profile=True)

@@ -166,7 +166,7 @@ FIREWALL_PLAY = [{
     'vars': {'firewall_allowed_sources': ['192.0.2.7', '198.51.100.0/24'], 'firewall_is_manager': True},
     'roles': ['crane.swarm.firewall'],
 }]
-FIREWALL_TASK = 'Put the swarm\'s rules in CRANE-SWARM and jump to it first from INPUT'
+FIREWALL_TASK = 'Put the swarm\'s rules in their chain and jump to it first from INPUT - CRANE-SWARM'
 
 
 def iptables_rules(hosts, host, chain):
