@@ -35,7 +35,7 @@ help:
 	@echo "make format - ruff format and ruff's safe fixes over the tree"
 	@echo "make demo-down - remove the demo's sandbox"
 	@echo "make sandbox-down - remove the sandbox (hosts, volumes, network; the engine it started)"
-	@echo "make bench  - benchmarks on their own sandbox: stack deployment, then cluster formation (bench/results.md)"
+	@echo "make bench  - benchmarks on their own sandbox: stack deployment, cluster formation, no-change converge (bench/results.md)"
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -170,7 +170,8 @@ clean: sandbox-down
 	rm -rf build tests/output
 
 # Benchmarks on sandboxes of their own (bench/README.md); they print tables and write bench/results.md.
-# STACK_BENCH_ARGS / CLUSTER_BENCH_ARGS pass options, e.g. STACK_BENCH_ARGS="--sizes 10 --rounds 1".
+# STACK_BENCH_ARGS / CLUSTER_BENCH_ARGS / CONVERGE_BENCH_ARGS pass options, e.g. STACK_BENCH_ARGS="--sizes 10 --rounds 1".
 bench: deps venv collection
 	$(PY) bench/stack_deploy.py $(STACK_BENCH_ARGS)
 	$(PY) bench/cluster_formation.py $(CLUSTER_BENCH_ARGS)
+	$(PY) bench/converge.py $(CONVERGE_BENCH_ARGS)

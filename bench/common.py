@@ -53,7 +53,7 @@ def median_and_range(values):
 
 
 @contextlib.contextmanager
-def bench_sandbox(name, nodes=3, managers=1):
+def bench_sandbox(name, nodes=3, managers=1, flavour='engine'):
     """A sandbox of its own for one benchmark, with a scratch folder; both are removed whatever happens.
 
     SIGTERM and SIGHUP become SystemExit so that the clean-up runs when the
@@ -68,7 +68,7 @@ def bench_sandbox(name, nodes=3, managers=1):
 
     for sig in previous:
         signal.signal(sig, stop)
-    tool = sandbox_tool.Sandbox(name, nodes=nodes, managers=managers)
+    tool = sandbox_tool.Sandbox(name, nodes=nodes, managers=managers, flavour=flavour)
     workdir = tempfile.mkdtemp(prefix='crane-bench-')
     # Pipelining sends each module over the connection's stdin: one `docker exec` per task
     # instead of several. Both Ansible modules under test get it; it is what a fast setup uses.

@@ -156,3 +156,58 @@ def test_docker_info_works_on_every_host(bare_hosts, first_run):
     for host in bare_hosts.hosts:
         version = bare_hosts.docker(host, 'info', '--format', '{{.ServerVersion}}').stdout.strip()
         assert version.startswith('20.10'), version
+
+
+FIREWALL_PLAY = [{
+    'name': 'Firewall on the base hosts',
+    'hosts': 'all',
+    'gather_facts': False,
+    # Documentation addresses: only rules are written, no traffic goes there.
+    'vars': {'firewall_allowed_sources': ['192.0.2.7', '198.51.100.0/24'], 'firewall_is_manager': True},
+    'roles': ['crane.swarm.firewall'],
+}]
+FIREWALL_TASK = 'Put the swarm\'s rules in their chain and jump to it first from INPUT - CRANE-SWARM'
+
+
+def iptables_rules(hosts, host, chain):
+    """`iptables -S chain`'s rules, comments unquoted (iptables-nft quotes them, legacy does not)."""
+    return [line.replace('"', '') for line in hosts.exec(host, 'iptables', '-S', chain).stdout.splitlines()
+            if line.startswith('-A ')]
+
+
+def test_firewall_chain_is_one_unit_replaced_only_when_it_differs(bare_hosts, runner, first_run):
+    """iptables backend: one task per host, not one per port and source; hand-made changes to the chain are undone."""
+    first = runner(FIREWALL_PLAY)
+    assert first.changed > 0, first.output[-3000:]
+    host = bare_hosts.hosts[0]
+    rules = iptables_rules(bare_hosts, host, 'CRANE-SWARM')
+    for source in ('192.0.2.7/32', '198.51.100.0/24'):
+        for port in ('tcp --dport 2377', 'tcp --dport 7946', 'udp --dport 7946', 'udp --dport 4789'):
+            assert '-A CRANE-SWARM -s %s -p %s -m %s -m comment --comment crane.swarm -j ACCEPT' % (
+                source, port.split()[0], port) in rules, rules
+        assert '-A CRANE-SWARM -s %s -p esp -m comment --comment crane.swarm -j ACCEPT' % source in rules, rules
+    assert len(rules) == 10, rules
+    assert iptables_rules(bare_hosts, host, 'INPUT')[0] == '-A INPUT -j CRANE-SWARM'
+    entries = [entry for entry in first.tasks if entry['task'].endswith(FIREWALL_TASK)]
+    assert sorted(entry['host'] for entry in entries) == sorted(bare_hosts.hosts)
+    assert not any('results' in entry['result'] for entry in entries)  # no loop over ports and sources
+
+    # The user's own INPUT rule stays; a rule added to the chain goes; the missing jump comes back first.
+    user_rule = ['INPUT', '-s', '203.0.113.9/32', '-j', 'DROP']
+    bare_hosts.exec(host, 'iptables', '-I', *user_rule)
+    try:
+        bare_hosts.exec(host, 'iptables', '-A', 'CRANE-SWARM', '-s', '203.0.113.8/32', '-j', 'ACCEPT')
+        bare_hosts.exec(host, 'iptables', '-D', 'INPUT', '-j', 'CRANE-SWARM')
+        before = bare_hosts.exec(host, 'iptables', '-S').stdout
+        checked = runner(FIREWALL_PLAY, check=True)
+        assert checked.stats[host]['changed'] == 1 and checked.changed == 1, [e['result'] for e in checked.tasks if e['task'].endswith(FIREWALL_TASK)]
+        assert bare_hosts.exec(host, 'iptables', '-S').stdout == before  # check mode changed nothing
+        fixed = runner(FIREWALL_PLAY)
+        assert fixed.stats[host]['changed'] == 1 and fixed.changed == 1, fixed.stats
+        assert iptables_rules(bare_hosts, host, 'CRANE-SWARM') == rules
+        assert iptables_rules(bare_hosts, host, 'INPUT')[:2] == ['-A INPUT -j CRANE-SWARM',
+                                                                 '-A INPUT -s 203.0.113.9/32 -j DROP']
+        again = runner(FIREWALL_PLAY)
+        assert again.changed == 0, again.stats
+    finally:
+        bare_hosts.exec(host, 'iptables', '-D', *user_rule, check=False)

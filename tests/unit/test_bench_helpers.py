@@ -12,6 +12,7 @@ import pytest
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'bench')
 sys.path.insert(0, BENCH)
 
+import converge  # noqa: E402
 import count_proxy  # noqa: E402
 import stack_deploy  # noqa: E402
 from common import median_and_range, parse_int_list  # noqa: E402
@@ -81,3 +82,30 @@ def test_sizes_and_statistics():
         parse_int_list('0')
     assert median_and_range([3.0, 1.0, 2.0]) == (2.0, 1.0, 3.0)
     assert median_and_range([]) is None
+
+
+PROFILED_RUN = """PLAY RECAP *********************************************************************
+node1                      : ok=36   changed=0    unreachable=0    failed=0    skipped=24   rescued=0    ignored=0
+node2                      : ok=29   changed=2    unreachable=0    failed=0    skipped=21   rescued=0    ignored=0
+
+Saturday 05 December 2026  14:03:10 +0000 (0:00:00.101)       0:00:16.020 *****
+===============================================================================
+crane.swarm.stacks : Copy the image archives ---------------------------- 2.22s
+crane.swarm.firewall : Validating arguments against arg spec 'main' - Open the Docker Swarm ports --- 0.16s
+Read the swarm's nodes -------------------------------------------------- 0.35s
+"""
+
+
+def test_converge_reads_the_profile_and_the_recap():
+    tasks, changed = converge.parse_run(PROFILED_RUN)
+    assert changed == 2
+    assert list(tasks.items()) == [
+        ('crane.swarm.stacks : Copy the image archives', 2.22),
+        ("crane.swarm.firewall : Validating arguments against arg spec 'main' - Open the Docker Swarm ports", 0.16),
+        ("Read the swarm's nodes", 0.35)]
+
+
+def test_converge_model_is_a_least_squares_line():
+    assert converge.fit([(3, 1.0), (5, 2.0), (7, 3.0)]) == pytest.approx((-0.5, 0.5))
+    assert converge.fit([(3, 2.0), (5, 2.0), (7, 2.0)]) == pytest.approx((2.0, 0.0))
+    assert converge.fit([(3, 4.0)]) == (4.0, 0.0)  # one size: no slope to fit
