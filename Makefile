@@ -26,7 +26,7 @@ export ANSIBLE_PIPELINING := True
 # Debian packages the sandbox, the tests and the demo need on this machine.
 APT_PACKAGES := docker.io debootstrap busybox-static chrony iptables iproute2 git make shellcheck
 
-.PHONY: help demo demo-down test check deps venv collection unit sanity lint ruff format integration molecule matrix changelog system build-check sandbox-up sandbox-down clean bench
+.PHONY: help demo demo-down test check deps venv collection unit sanity lint ruff format integration integration-early integration-late molecule matrix changelog system build-check sandbox-up sandbox-down clean bench
 
 help:
 	@echo "make demo   - 3 bare hosts on a local sandbox to a running example stack with crane.swarm.site"
@@ -92,6 +92,22 @@ integration: deps venv collection
 	$(SANDBOX) up
 	status=0; $(PY) -m pytest tests/integration -q --durations=25 || status=$$?; $(SANDBOX) down; exit $$status
 
+# make system splits the integration tests in two, each on its own sandbox: these files run after
+# molecule (on the sandbox crane-late), the others from the start (on crane).
+INTEGRATION_LATE := test_compose_parity.py test_recover.py test_rotate.py test_upgrade.py
+
+integration-early: deps venv collection
+	$(SANDBOX) up --name crane
+	status=0; CRANE_SANDBOX=crane $(PY) -m pytest tests/integration -q --durations=15 \
+	  $(addprefix --ignore=tests/integration/,$(INTEGRATION_LATE)) || status=$$?; \
+	$(SANDBOX) down --name crane; exit $$status
+
+integration-late: deps venv collection
+	$(SANDBOX) up --name crane-late
+	status=0; CRANE_SANDBOX=crane-late $(PY) -m pytest -q --durations=15 \
+	  $(addprefix tests/integration/,$(INTEGRATION_LATE)) || status=$$?; \
+	$(SANDBOX) down --name crane-late; exit $$status
+
 # yamllint, the changelog fragments, the docs of every plugin and role (antsibull-docs), and
 # ansible-lint (production profile) on roles, playbooks and molecule scenarios.
 lint: venv collection
@@ -146,19 +162,21 @@ molecule: deps venv collection
 test: deps venv collection
 	@MAKE="$(MAKE)" tests/tools/parts.sh tests/output/test --live system --nice check
 
-# The integration tests and the molecule scenarios at the same time: both spend much of
-# their time waiting for swarms and packages, so on 2 cores this saves about a third.
-# The outer engine and the images are made ready first, so that neither starts them twice.
+# The integration tests, the molecule scenarios and the version matrix at the same time: they
+# spend much of their time waiting for swarms and packages. Two chains: the early integration
+# tests; molecule, then the late integration tests on a second sandbox; the matrix beside them.
+# The outer engine and the images are made ready first, so that none starts them twice.
 system: deps venv collection
 	$(SANDBOX) build
 	@mkdir -p tests/output
 	status=0; \
-	$(MAKE) molecule > tests/output/molecule-run.log 2>&1 & molecule=$$!; \
+	{ late=0; $(MAKE) molecule > tests/output/molecule-run.log 2>&1 || late=$$?; \
+	  $(MAKE) integration-late > tests/output/integration-late.log 2>&1 || late=$$?; exit $$late; } & late=$$!; \
 	$(MAKE) matrix > tests/output/matrix-run.log 2>&1 & matrix=$$!; \
-	$(MAKE) integration || status=$$?; \
-	wait $$molecule || status=$$?; \
+	$(MAKE) integration-early || status=$$?; \
+	wait $$late || status=$$?; \
 	wait $$matrix || status=$$?; \
-	cat tests/output/molecule-run.log tests/output/matrix-run.log; exit $$status
+	cat tests/output/molecule-run.log tests/output/integration-late.log tests/output/matrix-run.log; exit $$status
 
 # The supported range, tested: the lowest and the newest ansible-core declared, each in a fresh
 # virtualenv with the collection installed from its tarball, run the README's quick start on
