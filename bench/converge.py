@@ -96,7 +96,7 @@ def run_size(base_name, nodes, rounds, port):
             with open(vars_file, 'w') as out:
                 out.write(VARS % dict(port=port, archive=archive, repo=REPO))
             inventory = sandbox.tool.inventory_path
-            first, _, first_changed = site(inventory, vars_file, profile=False)
+            first, _profile, first_changed = site(inventory, vars_file, profile=False)
             log('N=%d first site %.1f s (changed=%d)' % (nodes, first, first_changed))
             facts = machine_facts(sandbox, sandbox.hosts[0])  # after the first site: the hosts start bare
             walls, profiles, changed = [], [], []
@@ -123,9 +123,9 @@ def fit(points):
     """Least squares (fixed, per_host) over [(n, seconds)]; per_host 0 with one size."""
     if len(points) < 2:
         return points[0][1], 0.0
-    mean_n = sum(n for n, _ in points) / len(points)
-    mean_s = sum(s for _, s in points) / len(points)
-    spread = sum((n - mean_n) ** 2 for n, _ in points)
+    mean_n = sum(n for n, _seconds in points) / len(points)
+    mean_s = sum(s for _n, s in points) / len(points)
+    spread = sum((n - mean_n) ** 2 for n, _seconds in points)
     slope = sum((n - mean_n) * (s - mean_s) for n, s in points) / spread
     return mean_s - slope * mean_n, slope
 
@@ -149,8 +149,8 @@ def report(results, facts, rounds):
         walls = results[nodes]['walls']
         middle = median_and_range(walls)[0]
         verdict = ('%s (%.0f s)' % ('PASS' if middle <= TARGET_SECONDS else 'MISS', TARGET_SECONDS)) if nodes == 3 else ''
-        lines.append('| %d | %s | %s | %.2f | %s |' % (nodes, fmt(walls), ','.join(map(str, results[nodes]['changed'])),
-                                                      middle / nodes, verdict))
+        changed = ','.join(map(str, results[nodes]['changed']))
+        lines.append('| %d | %s | %s | %.2f | %s |' % (nodes, fmt(walls), changed, middle / nodes, verdict))
     medians = dict((nodes, task_medians(results[nodes]['profiles'])) for nodes in sizes)
     names = []
     for nodes in sizes:
@@ -159,9 +159,10 @@ def report(results, facts, rounds):
               'Each task\'s median seconds (profile_tasks: the task across all hosts, forks as configured), '
               'a line fitted over the measured sizes, and what it gives at %s hosts. *per host* is the '
               'slope: the seconds each added host costs.' % ' and '.join(map(str, MODEL_SIZES)), '',
-              '| task | %s | fixed s | per host s | %s |' % (' | '.join('N=%d s' % n for n in sizes),
-                                                           ' | '.join('%d hosts s' % n for n in MODEL_SIZES)),
-              '| --- | %s | ---: | ---: | %s |' % (' | '.join('---:' for _ in sizes), ' | '.join('---:' for _ in MODEL_SIZES))]
+              '| task | %s | fixed s | per host s | %s |' % (
+                  ' | '.join('N=%d s' % n for n in sizes), ' | '.join('%d hosts s' % n for n in MODEL_SIZES)),
+              '| --- | %s | ---: | ---: | %s |' % (
+                  ' | '.join('---:' for _size in sizes), ' | '.join('---:' for _size in MODEL_SIZES))]
     totals = collections.Counter()
     rows = []
     for name in names:
@@ -173,9 +174,9 @@ def report(results, facts, rounds):
         totals['fixed'] += fixed
         totals['slope'] += slope
         rows.append((modelled[-1], '| %s | %s | %.2f | %.3f | %s |' % (
-            name.replace('|', '/'), ' | '.join('%.2f' % s for _, s in points), fixed, slope,
+            name.replace('|', '/'), ' | '.join('%.2f' % s for _n, s in points), fixed, slope,
             ' | '.join('%.1f' % value for value in modelled))))
-    lines += [row for _, row in sorted(rows, key=lambda row: -row[0])]
+    lines += [line for _modelled, line in sorted(rows, key=lambda row: -row[0])]
     lines.append('| **all tasks** | %s | %.1f | %.3f | %s |' % (
         ' | '.join('%.1f' % sum(medians[n].values()) for n in sizes), totals['fixed'], totals['slope'],
         ' | '.join('**%.0f**' % totals[n] for n in MODEL_SIZES)))

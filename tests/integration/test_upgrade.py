@@ -85,8 +85,8 @@ def swarm_with_stack(sandbox, run_playbook):
         'agent': dict(command, Mode={'Global': {}}),
     }}
     run_playbook([{'hosts': 'node1', 'gather_facts': False, 'tasks': [
-        {'name': 'deploy', 'crane.swarm.swarm_stack': {'name': STACK, 'definition': definition,
-                                                        'wait_timeout': 120}}]}])
+        {'name': 'deploy',
+         'crane.swarm.swarm_stack': {'name': STACK, 'definition': definition, 'wait_timeout': 120}}]}])
     yield
     sandbox.docker('node1', 'stack', 'rm', STACK, check=False)
 
@@ -109,7 +109,7 @@ def test_upgrade_refuses_an_unhealthy_swarm_then_rolls_every_node(sandbox, swarm
         assert refused.changed == 0
         assert dict((host, engine_pid(sandbox, host)) for host in ('node1', 'node2')) == \
             dict((host, pids[host]) for host in ('node1', 'node2'))
-        assert set(avail for _, avail in nodes(sandbox).values()) == {'Active'}
+        assert set(avail for _status, avail in nodes(sandbox).values()) == {'Active'}
     finally:
         sandbox.start_engine('node3')
     deadline = time.time() + 60
@@ -117,7 +117,9 @@ def test_upgrade_refuses_an_unhealthy_swarm_then_rolls_every_node(sandbox, swarm
         time.sleep(1)
 
     # One manager and no opt-in: refused, with the control plane's fate explained.
-    plays, extra = upgrade(upgrade_force=True, **dict(common, upgrade_allow_control_plane_outage=False))
+    without_opt_in = dict(common, upgrade_force=True)
+    without_opt_in['upgrade_allow_control_plane_outage'] = False
+    plays, extra = upgrade(**without_opt_in)
     refused = run_playbook(plays, extra_vars=extra, expect_failure=True)
     assert 'With 1 manager, the control plane is gone' in refused.output and refused.changed == 0
 
@@ -126,7 +128,7 @@ def test_upgrade_refuses_an_unhealthy_swarm_then_rolls_every_node(sandbox, swarm
     plays, extra = upgrade(upgrade_force=True, **common)
     with RunningProbe(sandbox, WEB) as probe:
         run = run_playbook(plays, extra_vars=extra)
-    counts = [count for _, count in probe.samples]
+    counts = [count for _when, count in probe.samples]
     assert len(counts) > 20 and min(counts) >= 1, counts
     for host in HOSTS:
         for step in ('Drain the node, so that its tasks move to other nodes', 'Restart the engine',
