@@ -16,12 +16,17 @@ interleaved, from hosts that have just left any swarm:
          managers joined one at a time, the workers in parallel
 
 The clock runs from the start until `docker node ls` on the first manager shows
-all N nodes Ready. Prints a table and writes it to bench/results.md.
+all N nodes Ready. The role's runs are also profiled per task: each task's wall time
+from its first host's start to its last host's result (a task that runs on hosts one
+at a time counts them all), the rest of the playbook's time (Ansible's start-up, plays,
+includes, between tasks), and the time from the playbook's end until every node is Ready.
+Prints the tables and writes them to bench/results.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import shlex
 import subprocess
@@ -98,10 +103,30 @@ def wait_all_ready(sandbox, started):
     return time.perf_counter() - started
 
 
+def task_walls(entries):
+    """{task name: wall seconds} from the recorded results: per task, its first host's start to its last result."""
+    spans = collections.OrderedDict()
+    for entry in entries:
+        if entry.get('seconds') is None:
+            continue
+        start, end = entry['ended'] - entry['seconds'], entry['ended']
+        first, last, name = spans.get(entry['task_id'], (start, end, entry['task']))
+        spans[entry['task_id']] = (min(first, start), max(last, end), name)
+    walls = collections.OrderedDict()
+    for first, last, name in spans.values():
+        walls[name] = walls.get(name, 0.0) + (last - first)
+    return walls
+
+
 def form_with_role(sandbox, runner):
+    """(seconds until all Ready, a per-task profile of the run)."""
     started = time.perf_counter()
-    timed_playbook(runner, ROLE_PLAY)
-    return wait_all_ready(sandbox, started)
+    playbook_seconds, outcome = timed_playbook(runner, ROLE_PLAY)
+    ready = wait_all_ready(sandbox, started)
+    profile = task_walls(outcome.tasks)
+    profile['(Ansible start-up, plays, includes, between tasks)'] = max(0.0, playbook_seconds - sum(profile.values()))
+    profile['(after the playbook, until every node is Ready)'] = ready - playbook_seconds
+    return ready, profile
 
 
 def form_with_shell(sandbox, managers):
@@ -117,17 +142,22 @@ def form_with_shell(sandbox, managers):
 def run_size(base_name, nodes, rounds):
     managers = managers_for(nodes)
     timings = {'role': [], 'shell': []}
+    profiles = []
     with bench_sandbox(sandbox_name(base_name, nodes), nodes=nodes, managers=managers) as (sandbox, workdir):
         facts = machine_facts(sandbox, sandbox.hosts[0])
         runner = PlaybookRunner(sandbox, workdir)
         for round_number in range(1, rounds + 1):
             for way in ('role', 'shell'):
                 sandbox.reset_swarm()
-                seconds = form_with_role(sandbox, runner) if way == 'role' else form_with_shell(sandbox, managers)
+                if way == 'role':
+                    seconds, profile = form_with_role(sandbox, runner)
+                    profiles.append(profile)
+                else:
+                    seconds = form_with_shell(sandbox, managers)
                 timings[way].append(seconds)
                 log('N=%d round %d %-5s %.2f s to all Ready' % (nodes, round_number, way, seconds))
         sandbox.reset_swarm()
-    return managers, timings, facts
+    return managers, timings, profiles, facts
 
 
 def fmt(values):
@@ -143,11 +173,36 @@ def report(results, facts, rounds):
               '`docker swarm init`/`join` through `docker exec`, managers one at a time, workers in parallel.', '',
               '| N | managers | cluster role s | shell commands s | role / shell |',
               '| ---: | ---: | ---: | ---: | ---: |']
-    for nodes, (managers, timings) in sorted(results.items()):
+    for nodes, (managers, timings, _profiles) in sorted(results.items()):
         ratio = median_and_range(timings['role'])[0] / median_and_range(timings['shell'])[0]
         lines.append('| %d | %d | %s | %s | %.2fx |' % (
             nodes, managers, fmt(timings['role']), fmt(timings['shell']), ratio))
+    lines += profile_table(dict((nodes, profiles) for nodes, (_managers, _timings, profiles) in results.items()))
     return '\n'.join(lines)
+
+
+def profile_table(profiles_by_size):
+    """Where the cluster role's time goes: each task's median wall seconds per N, largest first."""
+    sizes = sorted(profiles_by_size)
+    medians = {}
+    for nodes in sizes:
+        profiles = profiles_by_size[nodes]
+        names = []
+        for profile in profiles:
+            names += [name for name in profile if name not in names]
+        medians[nodes] = dict((name, median_and_range([p.get(name, 0.0) for p in profiles])[0]) for name in names)
+    names = sorted(set(name for nodes in sizes for name in medians[nodes]),
+                   key=lambda name: -max(medians[nodes].get(name, 0.0) for nodes in sizes))
+    lines = ['', '### Where the cluster role\'s time goes', '',
+             'Median wall seconds per task over the role\'s rounds (a task\'s first host\'s start to its last '
+             'result). Tasks under 0.05 s at every N are left out.', '',
+             '| task | %s |' % ' | '.join('N=%d s' % nodes for nodes in sizes),
+             '| --- | %s |' % ' | '.join('---:' for _size in sizes)]
+    for name in names:
+        values = [medians[nodes].get(name, 0.0) for nodes in sizes]
+        if max(values) >= 0.05:
+            lines.append('| %s | %s |' % (name.replace('|', '/'), ' | '.join('%.2f' % value for value in values)))
+    return lines
 
 
 def main(argv=None):
@@ -158,8 +213,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     results, facts = {}, []
     for nodes in args.sizes:
-        managers, timings, facts = run_size(args.sandbox, nodes, args.rounds)
-        results[nodes] = (managers, timings)
+        managers, timings, profiles, facts = run_size(args.sandbox, nodes, args.rounds)
+        results[nodes] = (managers, timings, profiles)
     text = report(results, facts, args.rounds)
     publish('cluster_formation', text)
 

@@ -12,6 +12,7 @@ import pytest
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'bench')
 sys.path.insert(0, BENCH)
 
+import cluster_formation  # noqa: E402
 import converge  # noqa: E402
 import count_proxy  # noqa: E402
 import stack_deploy  # noqa: E402
@@ -109,3 +110,25 @@ def test_converge_model_is_a_least_squares_line():
     assert converge.fit([(3, 1.0), (5, 2.0), (7, 3.0)]) == pytest.approx((-0.5, 0.5))
     assert converge.fit([(3, 2.0), (5, 2.0), (7, 2.0)]) == pytest.approx((2.0, 0.0))
     assert converge.fit([(3, 4.0)]) == (4.0, 0.0)  # one size: no slope to fit
+
+
+def test_a_task_wall_spans_its_hosts_and_skips_results_without_a_start():
+    entries = [
+        dict(task='join', task_id='t1', host='node2', seconds=2.0, ended=12.0),  # one host after the other
+        dict(task='join', task_id='t1', host='node3', seconds=1.5, ended=14.0),
+        dict(task='labels', task_id='t2', host='node1', seconds=None, ended=15.0),
+        dict(task='labels', task_id='t3', host='node1', seconds=0.25, ended=16.0),  # same name, included again
+        dict(task='labels', task_id='t4', host='node1', seconds=0.5, ended=17.0),
+    ]
+    walls = cluster_formation.task_walls(entries)
+    assert list(walls) == ['join', 'labels']
+    assert walls['join'] == pytest.approx(4.0) and walls['labels'] == pytest.approx(0.75)
+
+
+def test_the_profile_table_puts_the_largest_task_first_and_drops_the_negligible():
+    lines = cluster_formation.profile_table({
+        3: [dict(init=1.0, wait=3.0, tiny=0.01), dict(init=2.0, wait=5.0)],
+        5: [dict(init=1.5, wait=6.0, join=2.0)],
+    })
+    rows = [line for line in lines if line.startswith('| ') and not line.startswith(('| task', '| ---'))]
+    assert rows == ['| wait | 4.00 | 6.00 |', '| join | 0.00 | 2.00 |', '| init | 1.50 | 1.50 |']

@@ -20,8 +20,8 @@ name: crane_record
 type: aggregate
 short_description: Record task results to a JSON file for crane.swarm's tests
 description:
-  - Writes every task result (with the seconds from the task's start on that host to its result)
-    and the final stats to the file named by E(CRANE_RECORD_FILE).
+  - Writes every task result (with the seconds from the task's start on that host to its result,
+    and the monotonic clock's reading at the result) and the final stats to the file named by E(CRANE_RECORD_FILE).
 requirements:
   - enabled in configuration
 """
@@ -43,9 +43,9 @@ class CallbackModule(CallbackBase):
 
     def _record(self, result, status):
         started = self.started.pop((result.host.get_name(), result.task._uuid), None)
-        self.tasks.append(dict(task=result.task_name, host=result.host.get_name(), status=status,
-                               seconds=None if started is None else round(time.monotonic() - started, 3),
-                               result=self._plain(result.result)))
+        self.tasks.append(dict(task=result.task_name, task_id=result.task._uuid, host=result.host.get_name(),
+                               status=status, seconds=None if started is None else round(time.monotonic() - started, 3),
+                               ended=round(time.monotonic(), 3), result=self._plain(result.result)))
 
     @staticmethod
     def _plain(data):
