@@ -276,6 +276,16 @@ FORM_SWARM3 = formation_plays(managers=1)
 ACCEPT_THEN_SILENCE = ['OUTPUT', '-p', 'tcp', '--dport', '2377', '-m', 'length', '--length', '100:65535', '-j', 'DROP']
 
 
+def wait_for(what, predicate, timeout=60, poll=0.5):
+    """Poll `predicate` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(poll)
+    raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
+
+
 def form_swarm3(sandbox, runner, managers=1):
     """A fresh three-node swarm formed with our own module (node1 the leader); returns {host: node id}."""
     sandbox.reset_swarm()

@@ -20,6 +20,8 @@ import time
 
 import yaml
 
+import harness
+
 ROTATE = [{'ansible.builtin.import_playbook': 'crane.swarm.rotate'}]
 EVERYTHING = ['worker_token', 'manager_token', 'unlock_key', 'ca']
 CLUSTER = [{'name': 'cluster role', 'hosts': 'swarm_managers:swarm_workers', 'gather_facts': False,
@@ -61,15 +63,6 @@ def assert_hidden(output, *secret_sets):
     assert not leaked, 'shown in the output: %s' % ', '.join(leaked)
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError('%s: not within %d s' % (what, timeout))
-
-
 def node_states(sandbox):
     lines = sandbox.docker('node1', 'node', 'ls', '--format', '{{.ID}} {{.Hostname}} {{.Status}}').stdout.splitlines()
     return [line.split() for line in lines]
@@ -86,7 +79,7 @@ def test_rotate_everything_then_unlock_with_the_new_key(sandbox, swarm3, run_pla
 
     # A node down: refused before anything changes, naming the node.
     sandbox.docker('node3', 'swarm', 'leave')
-    wait_for(lambda: ['node3', 'Down'] in [line[1:] for line in node_states(sandbox)], 60, 'node3 seen down')
+    harness.wait_for('node3 seen down', lambda: ['node3', 'Down'] in [line[1:] for line in node_states(sandbox)], 60)
     refused = run_playbook(ROTATE, extra_vars=rotate_all, expect_failure=True)
     message = refused.result('Check that every manager is reachable and every node Ready', 'node1')['msg']
     assert 'not healthy' in message and 'node3 (down)' in message, message
@@ -97,7 +90,7 @@ def test_rotate_everything_then_unlock_with_the_new_key(sandbox, swarm3, run_pla
     joined = sandbox.docker('node3', 'swarm', 'join', '--token', worker_token(sandbox),
                             '%s:2377' % sandbox.address('node1'), check=False)
     assert joined.returncode == 0, 'node3 did not join again: %s' % joined.stderr
-    wait_for(lambda: sorted(line[2] for line in node_states(sandbox)) == ['Ready'] * 3, 60, 'three nodes Ready')
+    harness.wait_for('three nodes Ready', lambda: sorted(line[2] for line in node_states(sandbox)) == ['Ready'] * 3, 60)
 
     # A node that cannot reach the manager misses the CA rotation: the wait ends at rotate_ca_timeout and names it.
     # A long heartbeat period keeps node3 Ready for the precheck meanwhile.
@@ -111,7 +104,7 @@ def test_rotate_everything_then_unlock_with_the_new_key(sandbox, swarm3, run_pla
     message = late.result('Check that every node holds a certificate of the new CA', 'node1')['msg']
     assert 'within rotate_ca_timeout=8 s' in message and 'nodes still hold a certificate of the old CA' in message, message
     assert 'node3' in message and 'node2' not in message, message
-    wait_for(lambda: not sandbox.api('node1', '/swarm').get('RootRotationInProgress'), 90, 'the CA rotation completed')
+    harness.wait_for('the CA rotation completed', lambda: not sandbox.api('node1', '/swarm').get('RootRotationInProgress'), 90)
     run_playbook([swarm_play('heartbeat', state='present', dispatcher_heartbeat_period='5s')])
 
     before = swarm_secrets(sandbox)
@@ -152,7 +145,7 @@ def test_rotate_everything_then_unlock_with_the_new_key(sandbox, swarm3, run_pla
     # node1's engine restarts: locked until it gets the key.
     sandbox.stop_engine('node1')
     sandbox.start_engine('node1')
-    wait_for(lambda: sandbox.swarm_state('node1')['LocalNodeState'] == 'locked', 30, 'node1 locked')
+    harness.wait_for('node1 locked', lambda: sandbox.swarm_state('node1')['LocalNodeState'] == 'locked', 30)
     wrong = handed_over[:9] + ''.join('C' if char == 'B' else 'B' for char in handed_over[9:20]) + handed_over[20:]
     refused = run_playbook([swarm_play('unlock', state='present', unlock_key='{{ key }}')],
                            extra_vars={'key': wrong}, verbosity=3, expect_failure=True)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import time
+import harness
 
 NAME = 'crane-net'
 
@@ -29,20 +29,11 @@ def subnet_of(network):
     return [entry['Subnet'] for entry in network['IPAM']['Config']]
 
 
-def wait_for(what, predicate, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
-
-
 def start_user(sandbox, name='user1', node='node1'):
     """A service attached to the network, its task running on `node` (which then holds the network)."""
     sandbox.docker('node1', 'service', 'create', '--detach', '--name', name, '--network', NAME,
                    '--constraint', 'node.hostname==%s' % node, 'busybox:latest', 'sleep', '3600')
-    wait_for('a running task of %s' % name, lambda: 'Running' in sandbox.docker(
+    harness.wait_for('a running task of %s' % name, lambda: 'Running' in sandbox.docker(
         'node1', 'service', 'ps', '--format', '{{.CurrentState}}', name).stdout)
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import time
+import harness
 
 
 def node_task(name, **options):
@@ -23,15 +23,6 @@ def inspect(sandbox, node):
 def managers(sandbox):
     lines = sandbox.docker('node1', 'node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}').stdout.splitlines()
     return sorted(line.split()[0] for line in lines if len(line.split()) > 1)
-
-
-def wait_for(what, predicate, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
 
 
 # ----------------------------------------------------------------------------- labels
@@ -112,8 +103,8 @@ def test_drain_moves_tasks_away(sandbox, swarm3, run_playbook):
                    'busybox:latest', 'sleep', '3600')
     try:
         # Spread scheduling puts one task on each node; node2 must run one before the drain.
-        wait_for('a running task of service t on node2',
-                 lambda: any(' Running' in line for line in running_tasks(sandbox, 'node2')), timeout=90)
+        harness.wait_for('a running task of service t on node2',
+                         lambda: any(' Running' in line for line in running_tasks(sandbox, 'node2')), timeout=90)
         assert sandbox.docker('node2', 'ps', '-q').stdout.strip()
 
         run = run_playbook([play('node1', node_task('drain', node='node2', availability='drain'))])
@@ -160,9 +151,9 @@ def test_promote_then_quorum_refusal_then_remove_down_manager(sandbox, swarm3, r
 
     sandbox.stop_engine('node3')
     try:
-        wait_for('node3 unreachable and down as node1 sees it',
-                 lambda: (inspect(sandbox, 'node3').get('ManagerStatus', {}).get('Reachability') == 'unreachable'
-                          and inspect(sandbox, 'node3')['Status']['State'] == 'down'), timeout=90)
+        harness.wait_for('node3 unreachable and down as node1 sees it',
+                         lambda: (inspect(sandbox, 'node3').get('ManagerStatus', {}).get('Reachability') == 'unreachable'
+                                  and inspect(sandbox, 'node3')['Status']['State'] == 'down'), timeout=90)
         version = inspect(sandbox, 'node2')['Version']['Index']
         refused = run_playbook([play('node1', demote)], expect_failure=True)
         result = refused.result('demote', 'node1')
@@ -195,8 +186,8 @@ def test_promote_then_quorum_refusal_then_remove_down_manager(sandbox, swarm3, r
 def test_down_worker_is_removed_but_not_promoted(sandbox, swarm3, run_playbook):
     sandbox.stop_engine('node3')
     try:
-        wait_for('node3 down as node1 sees it',
-                 lambda: inspect(sandbox, 'node3')['Status']['State'] == 'down', timeout=90)
+        harness.wait_for('node3 down as node1 sees it',
+                         lambda: inspect(sandbox, 'node3')['Status']['State'] == 'down', timeout=90)
         refused = run_playbook([play('node1', node_task('promote', node='node3', role='manager'))],
                                expect_failure=True)
         message = refused.result('promote', 'node1')['msg']
@@ -245,7 +236,7 @@ def test_live_node_removal_needs_force_and_other_refusals(sandbox, swarm3, run_p
 def test_hostname_of_a_rejoined_host_picks_the_live_entry(sandbox, swarm3, run_playbook):
     # node3 leaves and joins again: the swarm keeps its old entry (down) next to the new one.
     sandbox.docker('node3', 'swarm', 'leave')
-    wait_for('the old node3 entry down', lambda: inspect(sandbox, swarm3['node3'])['Status']['State'] == 'down')
+    harness.wait_for('the old node3 entry down', lambda: inspect(sandbox, swarm3['node3'])['Status']['State'] == 'down')
     token = sandbox.docker('node1', 'swarm', 'join-token', '-q', 'worker').stdout.strip()
     sandbox.docker('node3', 'swarm', 'join', '--token', token, '%s:2377' % sandbox.address('node1'))
     new_id = sandbox.swarm_state('node3')['NodeID']
