@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (
     PlaybookRunner, bench_sandbox, facts_table, log, machine_facts, median_and_range, parse_int_list, publish,
-    timed_playbook)
+    task_medians, timed_playbook)
 from harness import sandbox_tool
 
 READY_TIMEOUT = 300
@@ -184,13 +184,7 @@ def report(results, facts, rounds):
 def profile_table(profiles_by_size):
     """Where the cluster role's time goes: each task's median wall seconds per N, largest first."""
     sizes = sorted(profiles_by_size)
-    medians = {}
-    for nodes in sizes:
-        profiles = profiles_by_size[nodes]
-        names = []
-        for profile in profiles:
-            names += [name for name in profile if name not in names]
-        medians[nodes] = dict((name, median_and_range([p.get(name, 0.0) for p in profiles])[0]) for name in names)
+    medians = dict((nodes, task_medians(profiles_by_size[nodes])) for nodes in sizes)
     names = sorted(set(name for nodes in sizes for name in medians[nodes]),
                    key=lambda name: -max(medians[nodes].get(name, 0.0) for nodes in sizes))
     lines = ['', '### Where the cluster role\'s time goes', '',

@@ -10,6 +10,7 @@ the results file.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime
 import json
@@ -50,6 +51,14 @@ def median_and_range(values):
     if not values:
         return None
     return statistics.median(values), min(values), max(values)
+
+
+def task_medians(profiles):
+    """{task: median seconds} over several per-task profiles ({task: seconds}); a task missing from one counts 0."""
+    names = []
+    for profile in profiles:
+        names += [name for name in profile if name not in names]
+    return collections.OrderedDict((name, median_and_range([p.get(name, 0.0) for p in profiles])[0]) for name in names)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,8 @@ import subprocess
 import sys
 import time
 
-from common import REPO, bench_sandbox, facts_table, log, machine_facts, median_and_range, parse_int_list, publish
+from common import (
+    REPO, bench_sandbox, facts_table, log, machine_facts, median_and_range, parse_int_list, publish, task_medians)
 
 SANDBOX_PY = os.path.join(REPO, 'tests', 'sandbox', 'sandbox.py')
 TARGET_SECONDS = 20.0  # issue 14: a second site on 3 hosts, quiet 2-core machine
@@ -110,13 +111,6 @@ def run_size(base_name, nodes, rounds, port):
             sandbox_cli('ntp-down', '--dir', ntp_dir)
         facts = facts + [('first site (bare to stack)', '%.1f s' % first)]
         return dict(walls=walls, changed=changed, profiles=profiles), facts
-
-
-def task_medians(profiles):
-    names = []
-    for profile in profiles:
-        names += [name for name in profile if name not in names]
-    return collections.OrderedDict((name, median_and_range([p.get(name, 0.0) for p in profiles])[0]) for name in names)
 
 
 def fit(points):
