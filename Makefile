@@ -88,25 +88,25 @@ build-check: venv
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/galaxy/installed $(VENV)/bin/ansible-doc -l crane.swarm | tee build/galaxy/modules.txt
 	test "$$(wc -l < build/galaxy/modules.txt)" -ge 4
 
+# $(call integration_on,SANDBOX NAME,PYTEST ARGUMENTS): the sandbox up, pytest on it, the sandbox down
+# whatever pytest said; pytest's exit status is the recipe's.
+define integration_on
+	$(SANDBOX) up --name $(1)
+	status=0; CRANE_SANDBOX=$(1) $(PY) -m pytest -q $(2) || status=$$?; $(SANDBOX) down --name $(1); exit $$status
+endef
+
 integration: deps venv collection
-	$(SANDBOX) up
-	status=0; $(PY) -m pytest tests/integration -q --durations=25 || status=$$?; $(SANDBOX) down; exit $$status
+	$(call integration_on,$(SANDBOX_NAME),tests/integration --durations=25)
 
 # make system splits the integration tests in two, each on its own sandbox: these files run after
 # molecule (on the sandbox crane-late), the others from the start (on crane).
 INTEGRATION_LATE := test_compose_parity.py test_faults.py test_recover.py test_rotate.py test_upgrade.py
 
 integration-early: deps venv collection
-	$(SANDBOX) up --name crane
-	status=0; CRANE_SANDBOX=crane $(PY) -m pytest tests/integration -q --durations=15 \
-	  $(addprefix --ignore=tests/integration/,$(INTEGRATION_LATE)) || status=$$?; \
-	$(SANDBOX) down --name crane; exit $$status
+	$(call integration_on,crane,tests/integration --durations=15 $(addprefix --ignore=tests/integration/,$(INTEGRATION_LATE)))
 
 integration-late: deps venv collection
-	$(SANDBOX) up --name crane-late
-	status=0; CRANE_SANDBOX=crane-late $(PY) -m pytest -q --durations=15 \
-	  $(addprefix tests/integration/,$(INTEGRATION_LATE)) || status=$$?; \
-	$(SANDBOX) down --name crane-late; exit $$status
+	$(call integration_on,crane-late,--durations=15 $(addprefix tests/integration/,$(INTEGRATION_LATE)))
 
 # yamllint, the changelog fragments, the docs of every plugin and role (antsibull-docs), and
 # ansible-lint (production profile) on roles, playbooks and molecule scenarios.
