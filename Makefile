@@ -24,7 +24,7 @@ export ANSIBLE_DEPRECATION_WARNINGS := False
 export ANSIBLE_PIPELINING := True
 
 # Debian packages the sandbox, the tests and the demo need on this machine.
-APT_PACKAGES := docker.io debootstrap busybox-static chrony iptables iproute2 git make shellcheck
+APT_PACKAGES := docker.io debootstrap busybox-static chrony docker-registry openssl iptables iproute2 git make shellcheck
 
 .PHONY: help demo demo-down test check deps venv collection unit sanity lint ruff format integration integration-early integration-late molecule matrix changelog system build-check sandbox-up sandbox-down clean bench
 

@@ -6,6 +6,7 @@
   run_playbook   runs ansible-playbook on plays given as Python data or YAML text
   swarm3         a fresh swarm: node1 manager (leader), node2 and node3 workers
   shared_swarm3  the same, formed once per test module, for tests that leave membership alone
+  registries     the sandbox's two registries (plain HTTP; TLS + htpasswd), started once per session
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 
 import pytest
 
-from harness import PlaybookRunner, SandboxHandle, form_swarm3, sandbox_tool
+from harness import PlaybookRunner, Registries, SandboxHandle, form_swarm3, sandbox_tool
 
 
 @pytest.fixture(scope='session')
@@ -46,3 +47,11 @@ def swarm3(sandbox, run_playbook):
 def shared_swarm3(sandbox, tmp_path_factory):
     """One swarm for all tests of a module that leave membership alone (stacks, networks)."""
     return form_swarm3(sandbox, PlaybookRunner(sandbox, str(tmp_path_factory.mktemp('shared-swarm'))))
+
+
+@pytest.fixture(scope='session')
+def registries(sandbox, tmp_path_factory):
+    """Both registries on the sandbox's gateway, its engines set up to use them; stopped at the end."""
+    started = Registries(sandbox, str(tmp_path_factory.mktemp('registries')))
+    yield started
+    started.stop()

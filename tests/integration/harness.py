@@ -6,6 +6,7 @@
   PlaybookRunner  runs plays (Python data or YAML text) with ansible-playbook; results as JSON;
                   start() runs one in the background (BackgroundPlaybook: wait, kill)
   form_swarm3     forms node1 (manager) + node2, node3 (workers, or managers) with crane.swarm.swarm
+  Registries      the sandbox's two registries (plain HTTP; TLS + htpasswd): push images, read digests
 
 conftest.py makes fixtures of them; tests import this module for anything else.
 """
@@ -30,7 +31,7 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'sandbox'))
 import sandbox as sandbox_tool  # noqa: E402  (the sandbox script, imported as a library)
 
 __all__ = ['ACCEPT_THEN_SILENCE', 'BackgroundPlaybook', 'FORM_SWARM3', 'PlaybookRun', 'PlaybookRunner',
-           'SandboxHandle', 'ansible_environment', 'chrony_server', 'chronyd_path', 'collections_path', 'form_swarm3',
+           'Registries', 'SandboxHandle', 'ansible_environment', 'chrony_server', 'chronyd_path', 'collections_path', 'form_swarm3',
            'formation_plays', 'sandbox_tool']
 
 COLLECTIONS_ROOT = os.path.join(REPO, 'build', 'collections')
@@ -338,3 +339,63 @@ class NtpResponder:
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(10)
+
+
+class Registries:
+    """The sandbox's registries (sandbox.py registry-up): `plain` and `secure` are their host:port.
+
+    Images are pushed from a host's engine with a docker config of their own (`PUSH_CONFIG`), so no
+    host's default docker config ever holds the secure registry's credentials unless a test puts them
+    there. A pushed image is removed from the pushing host again: every node that runs it pulled it.
+    """
+
+    PUSH_CONFIG = '/root/.crane-push'
+
+    def __init__(self, sandbox, workdir):
+        self.sandbox = sandbox
+        self.workdir = workdir
+        self.description = sandbox_tool.start_registries(sandbox.tool, workdir)
+        self.plain = self.description['plain']
+        self.secure = self.description['secure']
+        self.username = self.description['username']
+        self.password = self.description['password']
+        self.ca_file = self.description['ca_file']
+        self._tarball = None
+
+    def stop(self):
+        sandbox_tool.stop_registries(self.workdir)
+
+    def push(self, ref, content, host='node1'):
+        """Push busybox as `ref` (a tag on either registry), made distinct by a label `crane.content`;
+        return the digest the registry gave it (sha256:...)."""
+        if self._tarball is None:
+            self._tarball = sandbox_tool.busybox_tarball()
+        self.sandbox.exec(host, 'docker', 'import', '-c', 'CMD ["sh"]', '-c', 'LABEL crane.content=%s' % content,
+                          '-', ref, input_bytes=self._tarball)
+        if ref.startswith(self.secure + '/'):
+            self.sandbox.exec(host, 'docker', '--config', self.PUSH_CONFIG, 'login', '-u', self.username,
+                              '--password-stdin', self.secure, input_bytes=self.password.encode())
+        pushed = self.sandbox.exec(host, 'docker', '--config', self.PUSH_CONFIG, 'push', ref).stdout
+        self.sandbox.docker(host, 'image', 'rm', ref)
+        digests = [word for word in pushed.split() if word.startswith('sha256:')]
+        if not digests:
+            raise AssertionError('push of %s gave no digest: %s' % (ref, pushed))
+        return digests[-1]
+
+    def manifest_digest(self, ref):
+        """The digest the registry serves for a tag now, read with its HTTP API (not our code)."""
+        import ssl
+        import urllib.request
+        name, _, tag = ref.rpartition(':')
+        address, _, repository = name.partition('/')
+        secure = address == self.secure
+        request = urllib.request.Request('%s://%s/v2/%s/manifests/%s' % ('https' if secure else 'http', address,
+                                                                          repository, tag), method='HEAD')
+        request.add_header('Accept', 'application/vnd.docker.distribution.manifest.v2+json')
+        if secure:
+            import base64
+            token = base64.b64encode(('%s:%s' % (self.username, self.password)).encode()).decode()
+            request.add_header('Authorization', 'Basic ' + token)
+        context = ssl.create_default_context(cafile=self.ca_file) if secure else None
+        with urllib.request.urlopen(request, timeout=5, context=context) as response:
+            return response.headers['Docker-Content-Digest']

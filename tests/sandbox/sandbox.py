@@ -17,6 +17,8 @@ dockerd; the sandbox starts it when nothing answers and stops it again on
     sandbox.py ntp-up [--address ADDR | --name NAME] [--port 123] --dir DIR    (a chronyd serving this clock)
     sandbox.py ntp-down --dir DIR
     sandbox.py image-archive --out PATH    (busybox:latest as a `docker save` archive)
+    sandbox.py registry-up [--name NAME] --dir DIR    (registries on the gateway: plain HTTP, and TLS + htpasswd)
+    sandbox.py registry-down --dir DIR
 
 Why containers rather than network namespaces: the same hosts serve the module
 tests and the roles (systemd, apt, a real engine install), modules run on the
@@ -636,11 +638,181 @@ def stop_ntp_server(workdir):
         os.unlink(pidfile)
 
 
+# ----------------------------------------------------------------------------- local registries
+
+# Two registries (Debian's docker-registry 2.8) on the gateway of a sandbox, where its hosts reach
+# this machine: plain HTTP on REGISTRY_PLAIN_PORT (the engines allow it as an insecure registry),
+# and TLS with a CA made here and htpasswd (bcrypt) accounts on REGISTRY_SECURE_PORT.
+REGISTRY_PLAIN_PORT = 5000
+REGISTRY_SECURE_PORT = 5443
+REGISTRY_USER = 'crane'
+
+
+def registry_binary():
+    return shutil.which('docker-registry') or shutil.which('docker-registry', path='/usr/bin:/usr/sbin')
+
+
+def registry_answers(url, ca_file=None):
+    """The HTTP status of GET url/v2/ (200 open, 401 asks for credentials), or None when nothing answers."""
+    import ssl
+    import urllib.error
+    import urllib.request
+    context = ssl.create_default_context(cafile=ca_file) if ca_file else None
+    try:
+        with urllib.request.urlopen(url + '/v2/', timeout=2, context=context) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (OSError, ValueError):
+        return None
+
+
+def make_registry_certificates(workdir, address):
+    """A CA of this sandbox and a server certificate for `address` signed by it (2 days)."""
+    def path(name):
+        return os.path.join(workdir, name)
+    run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=crane-sandbox-ca',
+         '-keyout', path('ca.key'), '-out', path('ca.crt')])
+    run(['openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=%s' % address,
+         '-keyout', path('server.key'), '-out', path('server.csr')])
+    with open(path('server.ext'), 'w') as extensions:
+        extensions.write('subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' % address)
+    run(['openssl', 'x509', '-req', '-in', path('server.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'),
+         '-CAcreateserial', '-days', '2', '-extfile', path('server.ext'), '-out', path('server.crt')])
+
+
+def bcrypt_htpasswd_line(user, password):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)  # crypt: the stdlib's bcrypt (libxcrypt) until 3.13
+        import crypt
+    hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+    if not hashed or not hashed.startswith('$2'):
+        raise SystemExit('sandbox: this Python\'s crypt cannot make bcrypt hashes (the registry needs them)')
+    return '%s:%s\n' % (user, hashed)
+
+
+def start_registry(kind, address, workdir):
+    """Start one docker-registry serving from workdir/<kind>; return its URL."""
+    secure = kind == 'secure'
+    port = REGISTRY_SECURE_PORT if secure else REGISTRY_PLAIN_PORT
+    config = {
+        'version': 0.1,
+        'log': {'level': 'warn', 'accesslog': {'disabled': True}},
+        'storage': {'filesystem': {'rootdirectory': os.path.join(workdir, kind, 'data')},
+                    'delete': {'enabled': True}},
+        'http': {'addr': '%s:%d' % (address, port)},
+    }
+    if secure:
+        config['http']['tls'] = {'certificate': os.path.join(workdir, 'server.crt'),
+                                 'key': os.path.join(workdir, 'server.key')}
+        config['auth'] = {'htpasswd': {'realm': 'crane-sandbox', 'path': os.path.join(workdir, 'htpasswd')}}
+    os.makedirs(os.path.join(workdir, kind, 'data'), exist_ok=True)
+    config_path = os.path.join(workdir, kind, 'config.yml')
+    with open(config_path, 'w') as config_file:  # JSON is valid YAML
+        json.dump(config, config_file, indent=2)
+    with open(os.path.join(workdir, kind, 'registry.log'), 'ab') as log_file:
+        process = subprocess.Popen([registry_binary(), 'serve', config_path], stdout=log_file, stderr=log_file,
+                                   start_new_session=True)
+    with open(os.path.join(workdir, kind, 'registry.pid'), 'w') as pidfile:
+        pidfile.write(str(process.pid))
+    url = '%s://%s:%d' % ('https' if secure else 'http', address, port)
+    ca_file = os.path.join(workdir, 'ca.crt') if secure else None
+    expected = 401 if secure else 200
+    deadline = time.monotonic() + 20
+    while registry_answers(url, ca_file) != expected:
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_registries(workdir)
+            raise SystemExit('sandbox: the %s registry did not answer on %s; see %s'
+                             % (kind, url, os.path.join(workdir, kind, 'registry.log')))
+        time.sleep(0.2)
+    return url
+
+
+def start_registries(sandbox, workdir):
+    """Both registries on the sandbox's gateway, and its engine hosts set up to use them.
+
+    Writes workdir/registries.json: the two addresses (host:port, as image references name them),
+    the account of the secure one and its CA file. The file is 0600: it holds the password.
+    """
+    import secrets
+    if not registry_binary():
+        raise SystemExit('sandbox: docker-registry is not installed (make deps installs it)')
+    workdir = os.path.abspath(workdir)
+    stop_registries(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    address = sandbox.gateway
+    make_registry_certificates(workdir, address)
+    password = secrets.token_hex(16)
+    with open(os.path.join(workdir, 'htpasswd'), 'w') as htpasswd:
+        htpasswd.write(bcrypt_htpasswd_line(REGISTRY_USER, password))
+    start_registry('plain', address, workdir)
+    start_registry('secure', address, workdir)
+    description = {
+        'plain': '%s:%d' % (address, REGISTRY_PLAIN_PORT),
+        'secure': '%s:%d' % (address, REGISTRY_SECURE_PORT),
+        'username': REGISTRY_USER,
+        'password': password,
+        'ca_file': os.path.join(workdir, 'ca.crt'),
+    }
+    path = os.path.join(workdir, 'registries.json')
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as description_file:
+        json.dump(description, description_file, indent=2)
+    if has_engine(sandbox.flavour):
+        for host in sandbox.hosts:
+            trust_registries(sandbox, host, description)
+    log('registries on %s (plain HTTP) and %s (TLS, htpasswd); files in %s'
+        % (description['plain'], description['secure'], workdir))
+    return description
+
+
+def trust_registries(sandbox, host, description):
+    """Make a host's engine use both registries: the plain one as insecure (daemon.json, reloaded
+    with SIGHUP: no restart, the swarm is untouched) and the CA of the secure one in certs.d."""
+    with open(description['ca_file'], 'rb') as ca_file:
+        ca_pem = ca_file.read()
+    certs_dir = '/etc/docker/certs.d/%s' % description['secure']
+    sandbox.exec(host, 'mkdir', '-p', certs_dir)
+    sandbox.exec(host, 'sh', '-c', 'cat > %s/ca.crt' % certs_dir, input_bytes=ca_pem)
+    current = sandbox.exec(host, 'cat', '/etc/docker/daemon.json', check=False)
+    daemon = json.loads(current.stdout.decode() or '{}') if current.returncode == 0 else {}
+    insecure = daemon.get('insecure-registries', [])
+    if description['plain'] not in insecure:
+        daemon['insecure-registries'] = insecure + [description['plain']]
+        sandbox.exec(host, 'sh', '-c', 'cat > /etc/docker/daemon.json',
+                     input_bytes=(json.dumps(daemon, indent=2) + '\n').encode())
+        sandbox.exec(host, 'systemctl', 'reload', 'docker.service')
+        deadline = time.monotonic() + 20
+        while description['plain'] not in sandbox.exec(
+                host, 'docker', 'info', '--format', '{{json .RegistryConfig.IndexConfigs}}', check=False).stdout.decode():
+            if time.monotonic() > deadline:
+                raise SystemExit('sandbox: %s did not take %s as an insecure registry' % (host, description['plain']))
+            time.sleep(0.2)
+
+
+def stop_registries(workdir):
+    for kind in ('plain', 'secure'):
+        pidfile = os.path.join(workdir, kind, 'registry.pid')
+        if not os.path.exists(pidfile):
+            continue
+        with open(pidfile) as handle:
+            pid = int(handle.read().strip() or 0)
+        try:
+            os.kill(pid, 15)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 10
+        while pid and os.path.exists('/proc/%d' % pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.unlink(pidfile)
+
+
 # ----------------------------------------------------------------------------- command line
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('command', choices=['up', 'down', 'status', 'build', 'ntp-up', 'ntp-down', 'image-archive'])
+    parser.add_argument('command', choices=['up', 'down', 'status', 'build', 'ntp-up', 'ntp-down', 'image-archive',
+                                            'registry-up', 'registry-down'])
     parser.add_argument('--name', default=os.environ.get('CRANE_SANDBOX', 'crane'))
     parser.add_argument('--nodes', type=int, default=int(os.environ.get('CRANE_SANDBOX_NODES', '3')))
     parser.add_argument('--managers', type=int, default=1, help='hosts put in the swarm_managers group')
@@ -648,7 +820,7 @@ def main(argv=None):
     parser.add_argument('--purge-images', action='store_true', help='with down: also remove the cached host images')
     parser.add_argument('--address', help='with ntp-up: the address it listens on (default: the gateway of sandbox --name)')
     parser.add_argument('--port', type=int, default=123, help='with ntp-up: its UDP port')
-    parser.add_argument('--dir', help='with ntp-up/ntp-down: the directory of its files (config, pid, log)')
+    parser.add_argument('--dir', help='with ntp-up/ntp-down/registry-up/registry-down: the directory of its files')
     parser.add_argument('--out', help='with image-archive: where to write the busybox:latest archive')
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
@@ -666,6 +838,13 @@ def main(argv=None):
             start_ntp_server(args.address or sandbox.gateway, args.port, args.dir)
         else:
             stop_ntp_server(args.dir)
+    elif args.command in ('registry-up', 'registry-down'):
+        if not args.dir:
+            parser.error('%s needs --dir' % args.command)
+        if args.command == 'registry-up':
+            start_registries(sandbox, args.dir)
+        else:
+            stop_registries(args.dir)
     elif args.command == 'build':
         ensure_outer_engine()
         build_images()
