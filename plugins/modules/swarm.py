@@ -380,7 +380,7 @@ import time
 from ansible_collections.crane.swarm.plugins.module_utils.clock.check import check_clock, module_run_command
 from ansible_collections.crane.swarm.plugins.module_utils.engine.client import EngineError
 from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base import (
-    EngineTask, engine_module, run_engine_task)
+    EngineTask, engine_module, leader_missing, run_engine_task)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.membership import (
     ROOT_CA_FILE, ca_digest, describe_membership, describe_probes, join_error_hint, joined_same_swarm,
     normalise_addr, token_ca_digest, unreachable_managers_message)
@@ -389,7 +389,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import is_
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.port_probe import parse_target, probe_all
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import check_manager_change, managers_from_nodes
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.recovery import (
-    is_no_leader_error, majority_verdict, no_leader_verdict)
+    majority_verdict, no_leader_verdict)
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.settings import (
     apply_settings, desired_settings, display_settings, fixed_setting_conflicts, init_request,
     live_settings, settings_changes)
@@ -505,7 +505,7 @@ class SwarmMembership(EngineTask):
             try:
                 nodes = self.client.get('/nodes')
             except EngineError as exc:
-                if not is_no_leader_error(str(exc), exc.status):
+                if not leader_missing(exc):
                     self.fail('reading the node list on this manager failed: %s' % exc)
                 if time.monotonic() >= deadline:
                     return no_leader_verdict(str(exc), LEADER_WAIT)

@@ -436,7 +436,8 @@ def gather(client, want_nodes=True, want_tokens=False):
             raise
         # A manager whose swarm has no leader (lost quorum) cannot answer: report what is known locally.
         result['error'] = ('this manager cannot read the swarm: %s (the managers have no leader; bring the '
-                           'unreachable managers back, or recover with "docker swarm init --force-new-cluster")'
+                           'unreachable managers back, or recover with the crane.swarm.recover playbook; by hand, '
+                           '"docker swarm init --force-new-cluster")'
                            % exc)
         return result
     result['swarm'] = swarm_summary(swarm)

@@ -67,12 +67,17 @@ def client_from_module(module):
         module.fail_json(msg='%s (option docker_host or DOCKER_HOST)' % exc)
 
 
+# How a manager's engine words a raft read or write that found no leader: an election, or a lost majority.
+NO_LEADER_MARKERS = ('leader', 'DeadlineExceeded', 'context deadline exceeded', 'code = Unavailable')
+
+
 def leader_missing(error):
     """Whether an EngineError is a manager's answer while its swarm has no leader (lost quorum, an election).
 
-    A manager without a leader answers swarm reads and writes with 503 and a message naming the leader.
+    A manager without a leader answers swarm reads and writes with 503, or with a gRPC error naming the
+    leader, a deadline or an unavailable peer.
     """
-    return error.status == 503 or 'leader' in str(error)
+    return error.status == 503 or any(marker in str(error) for marker in NO_LEADER_MARKERS)
 
 
 class EngineTask:

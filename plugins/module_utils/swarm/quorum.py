@@ -128,8 +128,8 @@ def plan_manager_change(managers, change, node_id, node_name=None):
         plan['ok'] = False
         if reachable < majority(total):
             advice = ('the swarm has already lost quorum (%d of %d managers reachable, %d needed): bring the '
-                      'unreachable managers back, or recover on a surviving manager with '
-                      '"docker swarm init --force-new-cluster"' % (reachable, total, majority(total)))
+                      'unreachable managers back, or recover on a surviving manager with the '
+                      'crane.swarm.recover playbook (by hand, "docker swarm init --force-new-cluster")' % (reachable, total, majority(total)))
         else:
             advice = 'promote another node first or bring the unreachable managers back'
         plan['message'] = ('%s would leave %d manager%s of which %d reachable; a swarm of %d manager%s needs %d '

@@ -20,15 +20,6 @@ from __future__ import annotations
 
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import majority
 
-NO_LEADER_MARKERS = ('does not have a leader', 'DeadlineExceeded', 'context deadline exceeded',
-                     'code = Unavailable')
-
-
-def is_no_leader_error(message, status=None):
-    """Whether a failed manager read says that the raft has no leader (or cannot reach one)."""
-    return status == 503 or any(marker in (message or '') for marker in NO_LEADER_MARKERS)
-
-
 def majority_verdict(raft_managers, self_id, open_addrs=None):
     """The verdict from an answered node list.
 

@@ -53,8 +53,12 @@ def failure(call, *args):
     (EngineError('rpc error: code = Unknown desc = The swarm does not have a leader.', status=503), True),
     (EngineError('rpc error: code = DeadlineExceeded desc = context deadline exceeded while waiting for the leader'),
      True),
+    (EngineError('rpc error: code = DeadlineExceeded desc = context deadline exceeded', status=500), True),
+    (EngineError('rpc error: code = Unavailable desc = connection error', status=500), True),
+    (EngineError('This node is not a swarm manager.', status=503), True),
     (EngineError('node abc not found', status=404), False),
     (EngineError('GET /nodes failed: timed out'), False),
+    (EngineError('permission denied'), False),
 ])
 def test_leader_missing(error, missing):
     assert module_base.leader_missing(error) is missing

@@ -5,11 +5,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.nodes import managers
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.recovery import (
-    is_no_leader_error, majority_verdict, no_leader_verdict)
+    majority_verdict, no_leader_verdict)
 
 
 def api_manager(node_id, reachability='reachable', leader=False, state='ready', member=True):
@@ -74,19 +72,6 @@ def test_five_managers_two_lost_keeps_three():
     nodes[3]['ManagerStatus']['Reachability'] = nodes[4]['ManagerStatus']['Reachability'] = 'unreachable'
     verdict = majority_verdict(managers(nodes), '1', ADDRS)
     assert verdict['majority_lost'] is False and (verdict['reachable'], verdict['majority']) == (3, 3)
-
-
-@pytest.mark.parametrize('message,status,expected', [
-    ("rpc error: code = Unknown desc = The swarm does not have a leader. It's possible ...", 500, True),
-    ('rpc error: code = DeadlineExceeded desc = context deadline exceeded', 500, True),
-    ('rpc error: code = Unavailable desc = connection error', 500, True),
-    ('anything', 503, True),
-    ('This node is not a swarm manager.', 503, True),
-    ('page not found', 404, False),
-    ('permission denied', None, False),
-])
-def test_no_leader_errors(message, status, expected):
-    assert is_no_leader_error(message, status) is expected
 
 
 def test_no_leader_verdict_is_lost_and_says_how_long():
