@@ -142,8 +142,10 @@ options:
       - V(never) deploys image references as written (pin them by digest, C(name@sha256:...), to run the
         same image on every node).
       - V(always) asks the registry for the digest of every tag and pins it; V(changed) only for services
-        being created or updated. When no registry answers, the tag is kept (the image may be local) and a
-        warning says so; resolution never fails a deployment.
+        being created or updated (an update made for any other field also moves the service to its tag's
+        current digest). When no registry answers, the tag is kept (the image may be local; a service
+        already running that tag pinned keeps its pin) and a warning says so; resolution never fails a
+        deployment.
     type: str
     choices: [always, changed, never]
     default: never
@@ -320,7 +322,8 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base imp
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
-    carry_swarm_state, cli_secrets_in_use, earlier_update_failure, echoed_arguments, fixed_name_conflicts, in_stack,
+    carry_swarm_state, cli_secrets_in_use, earlier_update_failure, echoed_arguments, fixed_name_conflicts,
+    image_for_update, in_stack,
     note_exits, note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks,
     same_image_pinned, secret_update_body, service_verdict, settled_state, shortened, task_errors, task_state,
     use_twins, wait_is_over, with_object_ids)
@@ -580,15 +583,18 @@ class StackDeployment(EngineTask):
             self.service_writes.append((name, None, spec, headers, None))
             return
         live_image = live['Spec']['TaskTemplate']['ContainerSpec'].get('Image', '')
-        if same_image_pinned(live_image, container['Image']):
+        written = container['Image']
+        if same_image_pinned(live_image, written):
             container['Image'] = live_image
         changes = service_changes(live['Spec'], spec, self.network_names(live))
         if not changes:
             self.result['services']['unchanged'].append(name)
             return
-        self.changes_by_service[name] = changes
         if self.params['resolve_image'] == 'changed':
-            container['Image'] = self.resolved_image(container['Image'], headers)
+            # The tag as written, not the live pin put in its place above: an update moves to the tag's digest.
+            container['Image'] = image_for_update(written, live_image, self.resolved_image(written, headers))
+            changes = service_changes(live['Spec'], spec, self.network_names(live))
+        self.changes_by_service[name] = changes
         self.service_writes.append((name, changes, spec, headers, live))
 
     def record_service(self, name, changes, live):

@@ -6,6 +6,7 @@
   run_playbook   runs ansible-playbook on plays given as Python data or YAML text
   swarm3         a fresh swarm: node1 manager (leader), node2 and node3 workers
   shared_swarm3  the same, formed once per test module, for tests that leave membership alone
+  stack_swarm    shared_swarm3 for a stack test: the stacks it deployed are removed after it
   registries     the sandbox's two registries (plain HTTP; TLS + htpasswd), started once per session
 """
 
@@ -47,6 +48,14 @@ def swarm3(sandbox, run_playbook):
 def shared_swarm3(sandbox, tmp_path_factory):
     """One swarm for all tests of a module that leave membership alone (stacks, networks)."""
     return form_swarm3(sandbox, PlaybookRunner(sandbox, str(tmp_path_factory.mktemp('shared-swarm'))))
+
+
+@pytest.fixture
+def stack_swarm(sandbox, shared_swarm3):
+    """shared_swarm3 for a test that deploys stacks; every stack on it is removed after the test."""
+    yield shared_swarm3
+    for name in sandbox.docker('node1', 'stack', 'ls', '--format', '{{.Name}}', check=False).stdout.split():
+        sandbox.docker('node1', 'stack', 'rm', name, check=False)
 
 
 @pytest.fixture(scope='session')

@@ -7,6 +7,7 @@
                   start() runs one in the background (BackgroundPlaybook: wait, kill)
   form_swarm3     forms node1 (manager) + node2, node3 (workers, or managers) with crane.swarm.swarm
   Registries      the sandbox's two registries (plain HTTP; TLS + htpasswd): push images, read digests
+  deploy, service, bundle, inspect, time_of   swarm_stack plays, extended-DAB bundles, live service specs
 
 conftest.py makes fixtures of them; tests import this module for anything else.
 """
@@ -32,7 +33,7 @@ import sandbox as sandbox_tool  # noqa: E402  (the sandbox script, imported as a
 
 __all__ = ['ACCEPT_THEN_SILENCE', 'BackgroundPlaybook', 'FORM_SWARM3', 'PlaybookRun', 'PlaybookRunner',
            'Registries', 'SandboxHandle', 'ansible_environment', 'chrony_server', 'chronyd_path', 'collections_path', 'form_swarm3',
-           'formation_plays', 'sandbox_tool']
+           'formation_plays', 'sandbox_tool', 'deploy', 'service', 'bundle', 'inspect', 'time_of']
 
 COLLECTIONS_ROOT = os.path.join(REPO, 'build', 'collections')
 VENV_BIN = os.path.dirname(sys.executable)
@@ -300,6 +301,39 @@ def form_swarm3(sandbox, runner, managers=1):
             break
         time.sleep(0.5)
     return node_ids
+
+
+# ----------------------------------------------------------------------------- stacks: plays, bundles, live specs
+
+def deploy(stack, task='deploy', **options):
+    """A play running crane.swarm.swarm_stack (task name `task`) on node1 for `stack`, waiting 120 s unless told."""
+    options.setdefault('wait_timeout', 120)
+    return {'hosts': 'node1', 'gather_facts': False,
+            'tasks': [{'name': task, 'crane.swarm.swarm_stack': dict(name=stack, **options)}]}
+
+
+def service(image='busybox:latest', **extra):
+    """A bundle service sleeping for an hour in `image`, with `extra` bundle keys."""
+    spec = {'Image': image, 'Command': ['sleep'], 'Args': ['3600']}
+    spec.update(extra)
+    return spec
+
+
+def bundle(**services):
+    """An extended-DAB bundle of these services."""
+    return {'Version': '0.1', 'Services': services}
+
+
+def inspect(sandbox, name):
+    """The live service as the manager node1 holds it (docker service inspect)."""
+    return sandbox.docker_json('node1', 'service', 'inspect', name)[0]
+
+
+def time_of(stamp):
+    """Seconds since midnight of an engine timestamp (to compare times of one short test)."""
+    clock = stamp.rstrip('Z').split('T')[1]
+    hours, minutes, seconds = clock.split(':')
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds[:9])
 
 
 # ----------------------------------------------------------------------------- a real NTP server

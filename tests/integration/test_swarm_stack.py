@@ -13,34 +13,16 @@ from urllib.parse import quote
 import pytest
 import yaml
 
+from harness import bundle, deploy, inspect, service, time_of
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLES = os.path.join(os.path.dirname(HERE), 'unit', 'bundles')
 PLAIN_DAB = os.path.join(BUNDLES, 'good', 'plain-1.12.dab')
 
 
-def deploy(stack, task='deploy', **options):
-    options.setdefault('wait_timeout', 120)
-    return {'hosts': 'node1', 'gather_facts': False,
-            'tasks': [{'name': task, 'crane.swarm.swarm_stack': dict(name=stack, **options)}]}
-
-
 def remove(stack, task='remove'):
     return {'hosts': 'node1', 'gather_facts': False,
             'tasks': [{'name': task, 'crane.swarm.swarm_stack': {'name': stack, 'state': 'absent'}}]}
-
-
-def service(image='busybox:latest', **extra):
-    spec = {'Image': image, 'Command': ['sleep'], 'Args': ['3600']}
-    spec.update(extra)
-    return spec
-
-
-def bundle(**services):
-    return {'Version': '0.1', 'Services': services}
-
-
-def inspect(sandbox, name):
-    return sandbox.docker_json('node1', 'service', 'inspect', name)[0]
 
 
 def versions(sandbox, *names):
@@ -50,13 +32,6 @@ def versions(sandbox, *names):
 def stack_services(sandbox, stack):
     out = sandbox.docker('node1', 'stack', 'services', stack, '--format', '{{.Name}} {{.Replicas}}').stdout
     return dict(line.split() for line in out.splitlines())
-
-
-@pytest.fixture
-def stack_swarm(sandbox, shared_swarm3):
-    yield shared_swarm3
-    for name in sandbox.docker('node1', 'stack', 'ls', '--format', '{{.Name}}', check=False).stdout.split():
-        sandbox.docker('node1', 'stack', 'rm', name, check=False)
 
 
 def test_plain_dab_deploys_with_docker_1_12_meaning(sandbox, stack_swarm, run_playbook):
@@ -124,12 +99,6 @@ def test_rolling_update_proceeds_in_waves(sandbox, stack_swarm, run_playbook):
     gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
     waves = 1 + sum(1 for gap in gaps if gap > 4)  # tasks of one wave start together; waves are >= 5 s apart
     assert waves == 3, 'task creation times %s' % new
-
-
-def time_of(stamp):
-    clock = stamp.rstrip('Z').split('T')[1]
-    hours, minutes, seconds = clock.split(':')
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds[:9])
 
 
 def test_broken_image_rolls_back_is_reported_and_the_good_bundle_deploys_again(sandbox, stack_swarm, run_playbook):

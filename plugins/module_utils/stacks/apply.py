@@ -196,6 +196,15 @@ def same_image_pinned(live_image, desired_image):
     return live_image.startswith(desired_image + '@sha256:') and '@' not in desired_image
 
 
+def image_for_update(written, live_image, resolved):
+    """The image an update sends with resolve_image=changed: `resolved` (the registry's pin of the image as
+    `written`) when the registry answered; else the live image when it is that tag pinned (an unanswered
+    lookup never unpins a service), else the image as written."""
+    if resolved != written:
+        return resolved
+    return live_image if same_image_pinned(live_image, written) else written
+
+
 def carry_swarm_state(live_service, desired_spec):
     """What an update must carry over from the live service so that it changes only what we mean.
 

@@ -36,6 +36,17 @@ def test_pinned_live_image_matches_its_tag():
     assert not stack_apply.same_image_pinned('busybox@sha256:aa', 'busybox@sha256:bb')
 
 
+def test_an_update_with_resolve_image_changed_moves_to_the_tags_digest_and_never_unpins():
+    live = 'reg:5000/app:1@sha256:old'
+    # The registry answered: the new digest, though the live image is that tag pinned.
+    assert stack_apply.image_for_update('reg:5000/app:1', live, 'reg:5000/app:1@sha256:new') == 'reg:5000/app:1@sha256:new'
+    # It did not: the live pin of the same tag stays; another tag is sent as written.
+    assert stack_apply.image_for_update('reg:5000/app:1', live, 'reg:5000/app:1') == live
+    assert stack_apply.image_for_update('reg:5000/app:2', live, 'reg:5000/app:2') == 'reg:5000/app:2'
+    # A digest written is sent as written (resolved_image leaves it alone).
+    assert stack_apply.image_for_update('app@sha256:aa', live, 'app@sha256:aa') == 'app@sha256:aa'
+
+
 def test_update_keeps_swarm_assigned_ports_and_force_update_counter():
     live = {'Spec': {'TaskTemplate': {'ForceUpdate': 2}},
             'Endpoint': {'Ports': [{'Protocol': 'tcp', 'TargetPort': 80, 'PublishedPort': 30001}]}}
