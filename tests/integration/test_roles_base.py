@@ -11,8 +11,11 @@ run with -x as well (they are containers).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -211,3 +214,159 @@ def test_firewall_chain_is_one_unit_replaced_only_when_it_differs(bare_hosts, ru
         assert again.changed == 0, again.stats
     finally:
         bare_hosts.exec(host, 'iptables', '-D', *user_rule, check=False)
+
+
+# ufw and firewalld: installed in the test (a few seconds from deb.debian.org), one per host, after
+# the iptables test. The sources are the other host (a real peer, to probe traffic from) and a
+# documentation network; this machine (the sandbox's gateway) is the address that is not allowed.
+FIREWALL_TAG = 'crane-swarm'
+UFW_TASK = 'Add and delete the swarm\'s ufw rules so they are the wanted set - crane-swarm'
+FIREWALLD_TASK = 'Put the swarm\'s ipset and policy in firewalld and reload it when they changed - crane-swarm'
+SWARM_PORTS = ('2377/tcp', '7946/tcp', '7946/udp', '4789/udp')  # firewall_is_manager: 2377 too
+
+
+def firewall_play(host, sources):
+    return [{
+        'name': 'Firewall on one base host',
+        'hosts': host,
+        'gather_facts': False,
+        'vars': {'firewall_allowed_sources': sources, 'firewall_is_manager': True},
+        'roles': ['crane.swarm.firewall'],
+    }]
+
+
+def install_packages(hosts, host, *packages):
+    hosts.exec(host, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q',
+               '--no-install-recommends', *packages)
+
+
+@contextlib.contextmanager
+def tcp_listener(hosts, host, port):
+    """A Python TCP server on the host's port, accepting and closing connections, for the traffic probes."""
+    server = ('import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n'
+              's.bind(("0.0.0.0", %d))\ns.listen(16)\nwhile True:\n    s.accept()[0].close()\n' % port)
+    pid = hosts.exec(host, 'sh', '-c', 'python3 -c "$1" >/dev/null 2>&1 & echo $!', 'sh', server).stdout.strip()
+    try:
+        harness.wait_for('the listener on %s:%d' % (host, port), lambda: hosts.exec(
+            host, 'sh', '-c', 'ss -ltn | grep -q ":%d "' % port, check=False).returncode == 0, timeout=10)
+        yield
+    finally:
+        hosts.exec(host, 'kill', pid, check=False)
+
+
+def tcp_reaches(hosts, address, port, from_host=None):
+    """Whether a TCP connection to address:port succeeds within 2 s, from a sandbox host or (None) this machine."""
+    probe = ('import socket, sys\ntry:\n    socket.create_connection(("%s", %d), timeout=2).close()\n'
+             'except OSError:\n    sys.exit(1)\n' % (address, port))
+    if from_host is None:
+        return subprocess.run([sys.executable, '-c', probe]).returncode == 0
+    return hosts.exec(from_host, 'python3', '-c', probe, check=False).returncode == 0
+
+
+def host_task_count(run, host):
+    return sum(1 for entry in run.tasks if entry['host'] == host)
+
+
+def test_firewall_ufw_rules_are_one_set_made_equal_in_one_task(bare_hosts, runner, first_run):
+    """ufw backend: one task adds the missing tagged rules and deletes the tagged rules of sources that left."""
+    host, peer = bare_hosts.hosts
+    install_packages(bare_hosts, host, 'ufw')
+    bare_hosts.exec(host, 'ufw', '--force', 'enable')
+    bare_hosts.exec(host, 'ufw', 'allow', '2222/tcp')  # the user's own rule: never touched
+    try:
+        sources = [bare_hosts.address(peer), '198.51.100.0/24']
+        first = runner(firewall_play(host, sources))
+        assert first.stats[host]['changed'] == 1, first.output[-3000:]
+        assert first.result(UFW_TASK, host)['changed'] is True and 'results' not in first.result(UFW_TASK, host)
+        wanted = set()
+        for source in sources:
+            wanted.update('ufw allow from %s to any port %s proto %s comment \'%s\'' % (
+                source, port.split('/')[0], port.split('/')[1], FIREWALL_TAG) for port in SWARM_PORTS)
+            wanted.add('ufw allow from %s proto esp comment \'%s\'' % (source, FIREWALL_TAG))
+        added = set(bare_hosts.exec(host, 'ufw', 'show', 'added').stdout.splitlines()[1:])
+        assert added == wanted | {'ufw allow 2222/tcp'}, added
+        with tcp_listener(bare_hosts, host, 7946):
+            assert tcp_reaches(bare_hosts, bare_hosts.address(host), 7946, from_host=peer)
+            assert not tcp_reaches(bare_hosts, bare_hosts.address(host), 7946)  # from this machine: not a source
+
+        # The network leaves the sources: check mode tells and changes nothing, then its rules go.
+        fewer = [bare_hosts.address(peer)]
+        checked = runner(firewall_play(host, fewer), check=True)
+        assert checked.stats[host]['changed'] == 1, checked.output[-3000:]
+        assert sorted(checked.result(UFW_TASK, host)['stdout_lines']) == sorted(
+            ['delete: ' + rule[len('ufw '):-len(' comment \'crane-swarm\'')] for rule in wanted if '198.51.100.0/24' in rule]
+            + ['changed'])
+        assert set(bare_hosts.exec(host, 'ufw', 'show', 'added').stdout.splitlines()[1:]) == added
+        fixed = runner(firewall_play(host, fewer))
+        assert fixed.stats[host]['changed'] == 1, fixed.output[-3000:]
+        left = set(bare_hosts.exec(host, 'ufw', 'show', 'added').stdout.splitlines()[1:])
+        assert left == set(rule for rule in added if '198.51.100.0/24' not in rule), left
+        assert host_task_count(fixed, host) == host_task_count(first, host)  # 1 source or 2: the same tasks
+        again = runner(firewall_play(host, fewer))
+        assert again.changed == 0, again.stats
+    finally:
+        bare_hosts.exec(host, 'ufw', '--force', 'disable', check=False)
+
+
+def test_firewall_firewalld_ipset_and_policy_are_one_unit(bare_hosts, runner, first_run):
+    """firewalld backend: the peers are one ipset, the ports one policy; rewritten and reloaded only when they differ."""
+    peer, host = bare_hosts.hosts
+    install_packages(bare_hosts, host, 'firewalld')
+    bare_hosts.exec(host, 'systemctl', 'start', 'firewalld')
+    state = bare_hosts.exec(host, 'firewall-cmd', '--state', check=False)
+    if state.returncode != 0:
+        journal = bare_hosts.exec(host, 'journalctl', '-u', 'firewalld', '-n', '20', '--no-pager', check=False).stdout
+        pytest.skip('firewalld does not run in this sandbox host: %s %s\n%s' % (state.stdout, state.stderr, journal))
+    zones = bare_hosts.exec(host, 'firewall-cmd', '--permanent', '--list-all-zones').stdout
+    ipset_file, policy_file = ('/etc/firewalld/%s/%s.xml' % (kind, FIREWALL_TAG) for kind in ('ipsets', 'policies'))
+
+    def files():
+        return bare_hosts.exec(host, 'sh', '-c', 'cat %s %s 2>&1' % (ipset_file, policy_file), check=False).stdout
+
+    def entries():
+        return bare_hosts.exec(host, 'firewall-cmd', '--ipset=' + FIREWALL_TAG, '--get-entries').stdout.split()
+
+    def rich_rules():
+        return bare_hosts.exec(host, 'firewall-cmd', '--policy=' + FIREWALL_TAG, '--list-rich-rules').stdout.splitlines()
+
+    def wanted_rules(match):
+        return ['rule family="ipv4" %sport port="%s" protocol="%s" accept' % (match, *port.split('/'))
+                for port in SWARM_PORTS] + ['rule family="ipv4" %sprotocol value="esp" accept' % match]
+
+    try:
+        with tcp_listener(bare_hosts, host, 7946):
+            sources = [bare_hosts.address(peer), '198.51.100.0/24']
+            first = runner(firewall_play(host, sources))
+            assert first.stats[host]['changed'] == 1, first.output[-3000:]
+            assert first.result(FIREWALLD_TASK, host)['stdout_lines'] == [
+                'write ' + ipset_file, 'write ' + policy_file, 'reload', 'changed']
+            assert 'results' not in first.result(FIREWALLD_TASK, host)
+            assert sorted(entries()) == sorted(sources)
+            assert rich_rules() == wanted_rules('source ipset="%s" ' % FIREWALL_TAG)
+            assert tcp_reaches(bare_hosts, bare_hosts.address(host), 7946, from_host=peer)
+            assert not tcp_reaches(bare_hosts, bare_hosts.address(host), 7946)  # from this machine: not a source
+
+            # The network leaves the sources: check mode tells and changes nothing, then the ipset loses it.
+            before = files()
+            fewer = [bare_hosts.address(peer)]
+            checked = runner(firewall_play(host, fewer), check=True)
+            assert checked.stats[host]['changed'] == 1, checked.output[-3000:]
+            assert checked.result(FIREWALLD_TASK, host)['stdout_lines'] == ['write ' + ipset_file, 'reload', 'changed']
+            assert files() == before and sorted(entries()) == sorted(sources)
+            fixed = runner(firewall_play(host, fewer))
+            assert fixed.stats[host]['changed'] == 1, fixed.output[-3000:]
+            assert entries() == fewer
+            assert host_task_count(fixed, host) == host_task_count(first, host)  # 1 source or 2: the same tasks
+            again = runner(firewall_play(host, fewer))
+            assert again.changed == 0, again.stats
+
+            # No sources: from anywhere, as before; the policy's rules lose their source and the ipset goes.
+            anywhere = runner(firewall_play(host, []))
+            assert anywhere.result(FIREWALLD_TASK, host)['stdout_lines'] == [
+                'remove ' + ipset_file, 'write ' + policy_file, 'reload', 'changed']
+            assert rich_rules() == wanted_rules('')
+            assert tcp_reaches(bare_hosts, bare_hosts.address(host), 7946)
+            assert runner(firewall_play(host, [])).changed == 0
+        assert bare_hosts.exec(host, 'firewall-cmd', '--permanent', '--list-all-zones').stdout == zones
+    finally:
+        bare_hosts.exec(host, 'systemctl', 'stop', 'firewalld', check=False)
