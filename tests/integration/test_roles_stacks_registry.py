@@ -122,13 +122,13 @@ def test_the_roles_trust_the_registry_push_once_and_every_node_pulls(sandbox, re
 
     engines = run_playbook(engine_play(registries))
     for host in sandbox.hosts:
-        handler = engines.result('Restart docker', host)
-        assert handler['changed'] and handler['invocation']['module_args']['state'] == 'reloaded', handler
         assert insecure_registries(sandbox, host) == [registries.plain]
         # Reloaded, not restarted: the same dockerd, its containers untouched, the node still in the swarm.
         assert engine_pid(sandbox, host) == pids[host]
         assert sandbox.docker(host, 'inspect', '-f', '{{.State.StartedAt}}', 'crane-canary').stdout == canaries[host]
         assert sandbox.swarm_state(host)['LocalNodeState'] == 'active'
+        handler = engines.result('Restart docker', host)
+        assert handler['changed'] and handler['invocation']['module_args']['state'] == 'reloaded', handler
 
     stacks = run_playbook(stacks_play(registries, archive))
     digest = registries.manifest_digest(image)
