@@ -9,12 +9,14 @@ the engine takes it on reload, so dockerd and its containers keep running and th
 alone. The stacks role puts the secure registry's CA in certs.d on every node, loads an archive
 (an image no node has) into node1 only, pushes it to the plain registry, and deploys a stack that
 runs it on every node, pinned by digest: node2 and node3 pulled it from the registry (no archive
-ever reached them). A second run of both plays changes nothing.
+ever reached them). Check mode before that pushes and deploys nothing; a second run of both plays
+changes nothing.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.error
 import uuid
 
 import pytest
@@ -129,6 +131,13 @@ def test_the_roles_trust_the_registry_push_once_and_every_node_pulls(sandbox, re
         assert sandbox.swarm_state(host)['LocalNodeState'] == 'active'
         handler = engines.result('Restart docker', host)
         assert handler['changed'] and handler['invocation']['module_args']['state'] == 'reloaded', handler
+
+    checked = run_playbook(stacks_play(registries, archive), check=True)
+    assert checked.changed > 0, checked.stats  # the copies it would make
+    assert sandbox.exec('node1', 'test', '-e', '/var/lib/crane-swarm/images', check=False).returncode != 0
+    with pytest.raises(urllib.error.HTTPError):  # nothing pushed
+        registries.manifest_digest(image)
+    assert sandbox.docker('node1', 'stack', 'ls', '--format', '{{.Name}}').stdout.split() == []
 
     stacks = run_playbook(stacks_play(registries, archive))
     digest = registries.manifest_digest(image)
