@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (
     HostTools, PlaybookRunner, bench_sandbox, facts_table, log, machine_facts, median_and_range, parse_int_list,
     publish, timed_playbook)
-from harness import form_swarm3
+from harness import Registries, form_swarm3
 
 STACK = 'bench'
 NAMESPACE_LABEL = 'com.docker.stack.namespace'
@@ -71,13 +71,16 @@ def service_name(index):
     return 'svc%03d' % index
 
 
-def bundle_for(size, revision_of=None):
-    """The extended DAB bundle of N services; `revision_of` names the one service whose env changes."""
+def bundle_for(size, revision_of=None, images=('busybox:latest',)):
+    """The extended DAB bundle of N services; `revision_of` names the one service whose env changes.
+
+    The services take `images` in turn (200 services over 2 images: 100 each).
+    """
     services = {}
     for index in range(1, size + 1):
         name = service_name(index)
         services[name] = {
-            'Image': 'busybox:latest',
+            'Image': images[(index - 1) % len(images)],
             'Args': ['sleep', '86400'],
             'Env': ['APP_MODE=bench', 'APP_NAME=%s' % name, 'APP_REVISION=%d' % (2 if name == revision_of else 1)],
             'Labels': {'bench.tier': 'backend', 'bench.index': str(index)},
@@ -168,9 +171,12 @@ class StackBenchmark:
 
     # -- set-up
 
-    def prepare(self):
+    def prepare(self, community=True):
         log('forming the swarm (node1 manager, node2 and node3 workers)')
         form_swarm3(self.sandbox, self.runner)
+        if not community:
+            self.tools.install()
+            return
         log('installing python3-jsondiff and python3-yaml on %s for community.docker.docker_stack' % MANAGER)
         self.sandbox.exec(MANAGER, 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive '
                           'apt-get install -y -qq --no-install-recommends python3-jsondiff python3-yaml >/dev/null')
@@ -194,9 +200,9 @@ class StackBenchmark:
 
     # -- the three ways to deploy
 
-    def crane_play(self, **source):
+    def crane_play(self, resolve_image='never', **source):
         """swarm_stack with `source`: src=bundle path or compose=compose path, on the controller."""
-        arguments = dict(source, name=STACK, resolve_image='never', wait=False, docker_host=self.tools.docker_host)
+        arguments = dict(source, name=STACK, resolve_image=resolve_image, wait=False, docker_host=self.tools.docker_host)
         return [{'name': 'crane', 'hosts': MANAGER, 'gather_facts': False,
                  'vars': {'ansible_python_interpreter': self.tools.timed_python},
                  'tasks': [{'name': 'deploy', 'crane.swarm.swarm_stack': arguments}]}]
@@ -328,6 +334,98 @@ class StackBenchmark:
                     self.cycle(tool, size, paths)
 
 
+# ----------------------------------------------------------------------------- resolve_image against a registry
+
+RESOLVE_MODES = ('never', 'always')
+REGISTRY_IMAGES = 2  # distinct images the N services run
+# The anchor: the same no-op at N=200 with resolve_image: always before swarm_stack asked once per
+# distinct image (commit 16ba60a: once per service), measured once on this machine (load about 55).
+BEFORE_ONCE_PER_IMAGE = '200 `/distribution` requests of 205, module 5.20 s (`never`: 0.84 s)'
+
+
+def distribution_requests(requests):
+    """How many of the requests asked a registry for a digest (GET /distribution/<image>/json)."""
+    return sum(1 for dummy, path in requests if path.startswith('/distribution/'))
+
+
+class ResolveBenchmark:
+    """A no-op redeploy of N services over REGISTRY_IMAGES images from the sandbox's plain registry, with
+    resolve_image never and always, interleaved: the time and the registry round trips it costs."""
+
+    def __init__(self, stack_bench):
+        self.bench = stack_bench
+        self.samples = {}  # (size, mode) -> [sample dict]
+
+    def run(self):
+        bench = self.bench
+        registries = Registries(bench.sandbox, os.path.join(bench.workdir, 'registries'))
+        try:
+            self.images = ['%s/bench/app%d:1' % (registries.plain, index) for index in range(1, REGISTRY_IMAGES + 1)]
+            for index, image in enumerate(self.images):
+                log('pushing %s (from %s; no node keeps it, every node pulls it)' % (image, MANAGER))
+                registries.push(image, 'bench-%d' % index, host=MANAGER)
+            for size in bench.sizes:
+                path = os.path.join(bench.workdir, 'resolve-%d.dab.yml' % size)
+                with open(path, 'w') as bundle_file:
+                    yaml.safe_dump(bundle_for(size, images=self.images), bundle_file, sort_keys=False)
+                bench.remove_stack()
+                log('N=%d: first deploy from the registry (resolve_image: always)' % size)
+                timed_playbook(bench.runner, bench.crane_play(src=path, resolve_image='always'))
+                bench.wait_running(size)
+                for round_number in range(1, bench.rounds + 1):
+                    for mode in RESOLVE_MODES:
+                        sample = self.noop(size, mode, path)
+                        log('N=%d round %d resolve_image=%-6s %6.2f s (module %5.2f s) %4d requests, %d /distribution'
+                            % (size, round_number, mode, sample['wall'], sample['module'], sample['requests'],
+                               sample['distribution']))
+                bench.remove_stack()
+        finally:
+            registries.stop()
+
+    def noop(self, size, mode, path):
+        bench = self.bench
+        bench.tools.take_requests()
+        bench.tools.take_module_seconds()
+        seconds, outcome = timed_playbook(bench.runner, bench.crane_play(src=path, resolve_image=mode))
+        bench.check_crane_result(outcome.result('deploy', MANAGER), size, 'no-op redeploy')
+        requests = bench.tools.take_requests()
+        sample = dict(wall=seconds, module=sum(bench.tools.take_module_seconds()), requests=len(requests),
+                      distribution=distribution_requests(requests))
+        self.samples.setdefault((size, mode), []).append(sample)
+        return sample
+
+
+def resolve_report(resolve, facts, rounds):
+    lines = ['## resolve_image against a registry', '']
+    lines += facts_table(facts, '%d, interleaved resolve_image %s (median [min-max])' % (rounds, ', '.join(RESOLVE_MODES)))
+    lines += [
+        'A no-op redeploy with crane.swarm.swarm_stack (bundle, `wait: false`) of N services over %d images '
+        'pushed to the sandbox\'s plain registry (`sandbox.py registry-up`; the services are pinned by digest '
+        'since their first deploy with `resolve_image: always`). *playbook s* and *module s* as in the table '
+        'above; *requests* are all Engine API requests, */distribution* those that ask the registry for a '
+        'digest (`GET /distribution/<image>/json`, one registry round trip each).' % REGISTRY_IMAGES, '',
+        '| N | images | resolve_image | playbook s | module s | requests | /distribution |',
+        '| ---: | ---: | --- | ---: | ---: | ---: | ---: |']
+    for size in sorted(resolve.bench.sizes):
+        for mode in RESOLVE_MODES:
+            samples = resolve.samples.get((size, mode), [])
+            if samples:
+                lines.append('| %d | %d | %s | %s | %s | %s | %s |' % (
+                    size, REGISTRY_IMAGES, mode, fmt_stat([sample['wall'] for sample in samples]),
+                    fmt_stat([sample['module'] for sample in samples]),
+                    '/'.join(str(n) for n in sorted(set(sample['requests'] for sample in samples))),
+                    '/'.join(str(n) for n in sorted(set(sample['distribution'] for sample in samples)))))
+    per_image = all(sample['distribution'] == REGISTRY_IMAGES
+                    for (dummy, mode), samples in resolve.samples.items() if mode == 'always' for sample in samples)
+    never = all(sample['distribution'] == 0
+                for (dummy, mode), samples in resolve.samples.items() if mode == 'never' for sample in samples)
+    lines += ['', '- %s: `resolve_image: always` asks the registry once per distinct image (%d), not once per '
+              'service (every N, every round)' % ('PASS' if per_image else 'MISS', REGISTRY_IMAGES),
+              '- %s: `resolve_image: never` asks no registry' % ('PASS' if never else 'MISS'),
+              '- before (once per service, at N=200): %s' % BEFORE_ONCE_PER_IMAGE]
+    return '\n'.join(lines)
+
+
 # ----------------------------------------------------------------------------- the report
 
 def fmt_stat(values, digits=2):
@@ -455,13 +553,28 @@ def main(argv=None):
     parser.add_argument('--sizes', type=parse_int_list, default=[10, 50, 200], help='stack sizes N (default 10,50,200)')
     parser.add_argument('--rounds', type=int, default=5, help='interleaved rounds per N (default 5)')
     parser.add_argument('--sandbox', default='bench', help='name of the benchmark\'s own sandbox (default bench)')
+    parser.add_argument('--parts', default='deploy,resolve',
+                        help='deploy (the four tools), resolve (resolve_image against a registry), or both (default)')
     args = parser.parse_args(argv)
+    parts = [part.strip() for part in args.parts.split(',') if part.strip()]
+    if not parts or set(parts) - {'deploy', 'resolve'}:
+        parser.error('--parts takes deploy, resolve or both, comma-separated')
+    texts = {}
     with bench_sandbox(args.sandbox, nodes=3, managers=1) as (sandbox, workdir):
         bench = StackBenchmark(sandbox, workdir, args.sizes, args.rounds)
         facts = machine_facts(sandbox, MANAGER)
-        bench.run()
-        text = report(bench, facts, args.rounds)
-    publish('stack_deploy', text)
+        if 'deploy' in parts:
+            bench.run()
+            texts['stack_deploy'] = report(bench, facts, args.rounds)
+        if 'resolve' in parts:
+            if 'deploy' not in parts:
+                bench.prepare(community=False)
+            resolve = ResolveBenchmark(bench)
+            resolve_facts = machine_facts(sandbox, MANAGER)
+            resolve.run()
+            texts['stack_resolve'] = resolve_report(resolve, resolve_facts, args.rounds)
+    for key, text in texts.items():
+        publish(key, text)
 
 
 if __name__ == '__main__':

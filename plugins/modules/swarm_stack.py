@@ -327,6 +327,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     note_exits, note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks,
     same_image_pinned, secret_update_body, service_verdict, settled_state, shortened, task_errors, task_state,
     use_twins, wait_is_over, with_object_ids)
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import OncePerImage
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import services_using as network_users
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_objects import services_using
@@ -367,6 +368,7 @@ class StackDeployment(EngineTask):
         self.tasks_before = []  # the tasks of the services to update, read before the updates
         self._docker_config = None
         self._network_names = None
+        self._resolutions = OncePerImage(self.ask_registry)  # one registry round trip per distinct image
 
     def stack_filter(self):
         return dict(filters=json.dumps({'label': ['%s=%s' % (STACK_NAMESPACE_LABEL, self.stack)]}))
@@ -559,7 +561,13 @@ class StackDeployment(EngineTask):
         return {'X-Registry-Auth': header}
 
     def resolved_image(self, image, headers):
-        """image pinned to the registry's digest, or image unchanged when no registry answers."""
+        """image pinned to the registry's digest, or image unchanged when no registry answers.
+
+        Asked once per distinct image and credentials in a run, however many services run it.
+        """
+        return self._resolutions(image, headers)
+
+    def ask_registry(self, image, headers):
         if '@' in image:
             return image
         try:

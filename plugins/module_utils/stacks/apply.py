@@ -555,6 +555,26 @@ def registry_of(image):
     return None
 
 
+class OncePerImage:
+    """A registry lookup asked once per distinct image and credentials in one run, its answers kept.
+
+    `lookup(image, headers)` makes the round trip (the engine's GET /distribution/<image>/json): a stack
+    of 200 services over 2 images makes 2 round trips, not 200. The answer may depend on who asks
+    (another account may see another repository), so the X-Registry-Auth header is part of the key. An
+    answer that kept the tag (no registry answered) is kept too: the next service asks no more.
+    """
+
+    def __init__(self, lookup):
+        self.lookup = lookup
+        self.answers = {}  # (image, X-Registry-Auth or None) -> the lookup's answer
+
+    def __call__(self, image, headers=None):
+        key = (image, (headers or {}).get('X-Registry-Auth'))
+        if key not in self.answers:
+            self.answers[key] = self.lookup(image, headers)
+        return self.answers[key]
+
+
 def registry_auth_header(image, docker_config):
     """X-Registry-Auth for `image` from a docker config.json's `auths`, or None without credentials.
 

@@ -155,3 +155,23 @@ def test_versioned_and_missing_objects_are_never_conflicts():
     live = [{'ID': 'x1', 'Spec': {'Name': versioned['key']['name'], 'Labels': {}}}]
     assert stack_apply.fixed_name_conflicts('secret', versioned, live) == ([], [])
     assert stack_apply.fixed_name_conflicts('secret', _fixed('secret', 'one'), []) == ([], [])
+
+
+def test_a_registry_is_asked_once_per_distinct_image_and_credentials():
+    digests = {'reg:5000/a:1': 'sha256:aa', 'reg:5000/b:1': 'sha256:bb'}
+    asked = []
+
+    def lookup(image, headers):
+        asked.append((image, (headers or {}).get('X-Registry-Auth')))
+        return '%s@%s' % (image, digests[image]) if image in digests else image
+
+    resolve = stack_apply.OncePerImage(lookup)
+    images = ['reg:5000/a:1', 'reg:5000/b:1'] * 100 + ['local:1'] * 3
+    answers = [resolve(image, None) for image in images]
+    assert answers[:2] == ['reg:5000/a:1@sha256:aa', 'reg:5000/b:1@sha256:bb'] and answers[-1] == 'local:1'
+    assert asked == [('reg:5000/a:1', None), ('reg:5000/b:1', None), ('local:1', None)]
+    # No headers and empty headers ask as the same nobody; other credentials ask again, once.
+    assert resolve('reg:5000/a:1', {}) == 'reg:5000/a:1@sha256:aa' and len(asked) == 3
+    for dummy in range(3):
+        resolve('reg:5000/a:1', {'X-Registry-Auth': 'other'})
+    assert asked[3:] == [('reg:5000/a:1', 'other')]
