@@ -167,10 +167,13 @@ options:
         it, with a warning naming the registry. A service that should send credentials but has none is
         deployed without them, with a warning; its nodes then fail to pull a private image, which O(wait)
         reports per task.
-      - The engine keeps the credentials with the service and never shows them, so a service gets them with
-        its create or update only; the module labels such a service C(crane.swarm.registry-auth=<registry>),
-        and updates a service without that label once credentials are there for it. New credentials for a
-        service already labelled reach it with its next update.
+      - The engine keeps the credentials with the service and never shows them, and a service gets them only
+        with a create or an update. So the module labels the service C(crane.swarm.registry-auth) with the
+        registry and a fingerprint of the credentials (96 bits of PBKDF2-HMAC-SHA256, salted with the swarm's ID
+        and the registry), and updates a service whose label differs - credentials that were missing, a
+        changed password - which replaces its tasks that could not pull and leaves its running tasks alone.
+        The same credentials again change nothing. A run without credentials for the service leaves its
+        label, and the credentials the engine keeps, as they are.
       - The passwords are never shown, at any verbosity, nor in a diff; the registry addresses and user names are.
     type: list
     elements: dict
@@ -375,7 +378,7 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
     REGISTRY_AUTH_LABEL, carry_swarm_state, cli_secrets_in_use, docker_config_auth, earlier_update_failure,
     echoed_arguments, fixed_name_conflicts, image_registry, in_stack, note_exits, note_running, registry_auth_header,
-    registry_credentials_by_host, registry_of, reuse_cli_configs, rolls_out_tasks,
+    registry_auth_label, registry_credentials_by_host, registry_of, reuse_cli_configs, rolls_out_tasks,
     same_image_pinned, secret_update_body, service_verdict, settled_state, shortened, task_errors, task_state,
     use_twins, wait_is_over, with_object_ids)
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes
@@ -419,7 +422,7 @@ class StackDeployment(EngineTask):
         self._docker_config = None
         self._network_names = None
         self.credentials = credentials or {}  # the task's registry_credentials by registry (registry_credentials_by_host)
-        self._registry_headers = {}
+        self._registry_auth = {}  # registry -> (X-Registry-Auth value, the label it is sent with) or (None, None)
 
     def stack_filter(self):
         return dict(filters=json.dumps({'label': ['%s=%s' % (STACK_NAMESPACE_LABEL, self.stack)]}))
@@ -603,13 +606,14 @@ class StackDeployment(EngineTask):
         if not (wanted or self.params['with_registry_auth']):
             return None
         registry = image_registry(image)
-        if registry not in self._registry_headers:
-            self._registry_headers[registry] = self.registry_header(registry, image)
-        header = self._registry_headers[registry]
+        if registry not in self._registry_auth:
+            self._registry_auth[registry] = self.registry_header(registry, image)
+        header = self._registry_auth[registry][0]
         return {'X-Registry-Auth': header} if header else None
 
     def registry_header(self, registry, image):
-        """The X-Registry-Auth value for `registry` (task options first, then the docker config), or None with a warning."""
+        """(X-Registry-Auth value, label value) for `registry` (task options first, then the docker config), or
+        (None, None) with a warning."""
         auth = self.credentials.get(registry)
         problem = None
         if auth is None:
@@ -625,10 +629,10 @@ class StackDeployment(EngineTask):
             self.module.warn("WithRegistryAuth: %s, so the nodes pull %s (and the other images of %s) without "
                              "credentials. Give them in the task's registry_credentials (registry: %s), which come "
                              'before the docker config' % (problem, image, shown, shown))
-            return None
+            return None, None
         header = registry_auth_header(registry, auth)
         self.module.no_log_values.add(header)
-        return header
+        return header, registry_auth_label(registry, auth, self.client.get('/swarm')['ID'])
 
     def docker_config_path(self):
         config_dir = os.environ.get('DOCKER_CONFIG') or os.path.join(os.environ.get('HOME', '/root'), '.docker')
@@ -648,15 +652,16 @@ class StackDeployment(EngineTask):
                     path, exc.strerror if isinstance(exc, OSError) else 'not JSON'))
         return self._docker_config
 
-    @staticmethod
-    def label_registry_auth(spec, headers, live):
-        """Mark a service the credentials go with, so that a service made without them is updated once they come.
+    def label_registry_auth(self, spec, headers, live):
+        """Label the service with the fingerprint of the credentials it is sent (apply.registry_auth_label).
 
-        The engine never shows the credentials it keeps with a service (nor whether it keeps
-        any). The label names the registry they were sent for; a run that sends none keeps the label.
+        The engine never shows the credentials it keeps with a service, nor whether it keeps any: the
+        label tells a service that got other credentials, or none, from one that got these, so that
+        new credentials (a fixed password, credentials that were missing) are sent with an update, and
+        the same ones change nothing. A run that sends none keeps the label as it is.
         """
         if headers:
-            value = registry_of(spec['TaskTemplate']['ContainerSpec']['Image']) or 'docker.io'
+            value = self._registry_auth[image_registry(spec['TaskTemplate']['ContainerSpec']['Image'])][1]
         else:
             value = (((live or {}).get('Spec') or {}).get('Labels') or {}).get(REGISTRY_AUTH_LABEL)
         if value:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import hashlib
 import json
 import re
 
@@ -21,8 +22,9 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import S
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import mode_kind, replicas
 
 DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/'
-# On a service the module sent registry credentials with: the registry (not the credentials) they were for.
+# On a service the module sent registry credentials with: their registry and fingerprint (registry_auth_label).
 REGISTRY_AUTH_LABEL = 'crane.swarm.registry-auth'
+REGISTRY_AUTH_ROUNDS = 100000
 DOCKER_HUB_NAMES = ('docker.io', 'index.docker.io', 'registry-1.docker.io')
 # A registry host as an image reference names it: DNS labels or a bracketed IPv6 address, an optional port.
 _REGISTRY_ADDRESS = re.compile(r'^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*'
@@ -312,9 +314,19 @@ def note_exits(exits, tasks, ended_before=()):
             exits[task['ID']] = task
 
 
-def desired_task_count(service, tasks):
-    """How many tasks the service should run: ServiceStatus.DesiredTasks, else from its mode."""
+def desired_task_count(service, tasks, ended=()):
+    """How many tasks the service should run: ServiceStatus.DesiredTasks, else from its mode.
+
+    A global service's DesiredTasks counts the tasks desired running only: one whose tasks were
+    rejected (an image no node can pull) and wait for their restart (desired `ready`), or are not
+    replaced yet, would count none, and zero tasks would pass for converged. So each node counts
+    that has such a task, or one that ended since this run wrote the service (`ended`).
+    """
     status = service.get('ServiceStatus') or {}
+    if mode_kind(service['Spec'].get('Mode')) == 'Global':
+        nodes = set(task.get('NodeID') for task in tasks if task.get('DesiredState') in ('running', 'ready'))
+        nodes.update(task.get('NodeID') for task in ended)
+        return max(status.get('DesiredTasks', 0), len(nodes))
     if 'DesiredTasks' in status:
         return status['DesiredTasks']
     if mode_kind(service['Spec'].get('Mode')) == 'Replicated':
@@ -373,7 +385,10 @@ def service_verdict(service, tasks, exits, bounds, now, awaiting_rollout=False):
     if awaiting_rollout and not update:
         return 'pending', 'its rolling update has not begun yet', errors
     window = stability_window(spec)
-    desired = desired_task_count(service, tasks)
+    desired = desired_task_count(service, tasks, ended)
+    if desired == 0 and mode_kind(spec.get('Mode')) == 'Global':
+        # Just created (the swarm makes its tasks a moment later), or no node meets its placement.
+        return 'pending', 'no task of this global service yet (does a node meet its placement constraints?)', errors
     running = [task for task in tasks if task.get('DesiredState') == 'running' and task_state(task) == 'running']
     stable = [task for task in running if now - running_since(task, bounds.get(task['ID'], (None, now))) >= window]
     if len(stable) >= desired:
@@ -646,6 +661,20 @@ def registry_auth_header(registry, auth):
     """
     header = dict(auth, serveraddress=registry)
     return base64.urlsafe_b64encode(json.dumps(header, sort_keys=True).encode('utf-8')).decode('ascii')
+
+
+def registry_auth_label(registry, auth, swarm_id):
+    """The value of REGISTRY_AUTH_LABEL on a service sent `auth` for `registry`: the registry and a fingerprint.
+
+    The fingerprint is 96 bits of PBKDF2-HMAC-SHA256 over the credentials, salted with the swarm and
+    the registry: it tells other credentials from these, and costs a guesser as much as a
+    password hash does. Reading the labels needs the swarm's manager API, which reaches the
+    credentials the swarm keeps anyway (through the nodes that pull with them).
+    """
+    salt = ('crane.swarm.registry-auth %s %s' % (swarm_id, registry)).encode('utf-8')
+    material = json.dumps(auth, sort_keys=True).encode('utf-8')
+    fingerprint = hashlib.pbkdf2_hmac('sha256', material, salt, REGISTRY_AUTH_ROUNDS, 12).hex()
+    return '%s %s' % (_shown_registry(registry) if registry != DOCKER_HUB_CONFIG_KEY else 'docker.io', fingerprint)
 
 
 def _shown_registry(registry):
