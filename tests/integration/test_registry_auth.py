@@ -160,21 +160,20 @@ def test_without_with_registry_auth_or_with_a_wrong_password_the_wait_says_why_a
     def agent(**extra):
         return service(image=ref, Mode={'Global': {}}, RestartPolicy={'Delay': '1s'}, **QUICK, **extra)
 
-    # No credentials anywhere: said before anything is deployed.
-    check = run_playbook([deploy('nosend', definition=bundle(agent=agent(WithRegistryAuth=True)))], check=True)
-    warnings = check.result('deploy', 'node1').get('warnings', [])
+    # In check mode, without credentials anywhere: said before anything is deployed. Then one stack does not
+    # send the task's credentials, the other sends a wrong password.
+    play = deploy('nosend', 'check', definition=bundle(agent=agent(WithRegistryAuth=True)))
+    play['tasks'][0]['check_mode'] = True
+    play['tasks'] += deploy('nosend', 'nosend', definition=bundle(agent=agent()), wait_timeout=60,
+                            registry_credentials=task_credentials(registries))['tasks']
+    play['tasks'][1]['ignore_errors'] = True
+    play['tasks'] += deploy('wrong', 'wrong', definition=bundle(agent=agent(WithRegistryAuth=True)), wait_timeout=60,
+                            registry_credentials=task_credentials(registries, 'wrong_password'))['tasks']
+    run = run_playbook([play], verbosity=3, diff=True, expect_failure=True, extra_vars=passwords(registries))
+    warnings = run.result('check', 'node1').get('warnings', [])
     assert any("WithRegistryAuth: neither the task's registry_credentials nor the manager's docker config "
                '/root/.docker/config.json has credentials for %s, so the nodes pull %s' % (registries.secure, ref)
                in warning for warning in warnings), warnings
-
-    # One stack does not send the task's credentials, the other sends a wrong password.
-    nosend = deploy('nosend', 'nosend', definition=bundle(agent=agent()), wait_timeout=60,
-                    registry_credentials=task_credentials(registries))
-    nosend['tasks'][0]['ignore_errors'] = True
-    wrong_password = deploy('wrong', 'wrong', definition=bundle(agent=agent(WithRegistryAuth=True)), wait_timeout=60,
-                            registry_credentials=task_credentials(registries, 'wrong_password'))
-    nosend['tasks'] += wrong_password['tasks']
-    run = run_playbook([nosend], verbosity=3, diff=True, expect_failure=True, extra_vars=passwords(registries))
     for stack in ('nosend', 'wrong'):
         result = run.result(stack, 'node1')
         name = stack + '_agent'
