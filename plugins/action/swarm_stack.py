@@ -28,7 +28,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.crane.swarm.plugins.plugin_utils.bundle.check import check_bundle, json_path, without_extensions
 from ansible_collections.crane.swarm.plugins.module_utils.engine.client import engine_argument_spec
 from ansible_collections.crane.swarm.plugins.module_utils.engine.limits import MAX_CONFIG_BYTES, MAX_SECRET_BYTES
-from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import echoed_arguments
+from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import echoed_arguments, registry_credentials_by_host
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import HIDDEN
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.options import (
     BUNDLE_JSON, CONFIG_DATA, CONTROLLER_RULES, SECRET_DATA, SOURCE_OPTIONS, STACK_OPTIONS)
@@ -174,9 +174,15 @@ class ActionModule(ActionBase):
 def controller_options(task_args, action='crane.swarm.swarm_stack'):
     """Every option of the task checked by the module's argument spec (options.STACK_OPTIONS and the
     connection options, with CONTROLLER_RULES), before anything is read: an unknown option is
-    Ansible's own "Unsupported parameters" error. Raises AnsibleActionFail.
+    Ansible's own "Unsupported parameters" error; registry_credentials are checked further, each
+    problem naming its entry's field. Raises AnsibleActionFail.
     """
-    return checked_task_args(task_args, engine_argument_spec(**STACK_OPTIONS), CONTROLLER_RULES, action)
+    options = checked_task_args(task_args, engine_argument_spec(**STACK_OPTIONS), CONTROLLER_RULES, action)
+    try:
+        registry_credentials_by_host(options['registry_credentials'])
+    except ValueError as exc:
+        raise AnsibleActionFail(str(exc)) from None
+    return options
 
 
 def shown_arguments(module_args, task_args):

@@ -149,6 +149,52 @@ options:
     type: str
     choices: [always, changed, never]
     default: never
+  with_registry_auth:
+    description:
+      - Send registry credentials with every service of the stack, as if each had C(WithRegistryAuth) (the
+        docker CLI's C(docker stack deploy --with-registry-auth)); the way to send them for a stack read from
+        O(compose), which has no such key.
+      - V(false) sends them only with the services whose C(WithRegistryAuth) is true.
+    type: bool
+    default: false
+  registry_credentials:
+    description:
+      - Credentials that services with C(WithRegistryAuth) (or all, with O(with_registry_auth)) send with their
+        create or update, so that every node pulls their images with them; the nodes themselves need no
+        C(docker login).
+      - For the registry of a service's image, an entry here comes before the manager's docker
+        C(config.json) (C($DOCKER_CONFIG/config.json), else C(~/.docker/config.json) of the user the module runs
+        as); that file is read only for registries with no entry here. Only its inline C(auths) are read, and a
+        registry whose credentials a credential helper keeps (C(credsStore), C(credHelpers)) gets none from
+        it, with a warning naming the registry. A service that should send credentials but has none is
+        deployed without them, with a warning; its nodes then fail to pull a private image, which O(wait)
+        reports per task.
+      - The engine keeps the credentials with the service and never shows them, and a service gets them only
+        with a create or an update. So the module labels the service C(crane.swarm.registry-auth) with the
+        registry and a fingerprint of the credentials (96 bits of PBKDF2-HMAC-SHA256, salted with the swarm's ID
+        and the registry), and updates a service whose label differs - credentials that were missing, a
+        changed password - which replaces its tasks that could not pull and leaves its running tasks alone.
+        The same credentials again change nothing. A run without credentials for the service leaves its
+        label, and the credentials the engine keeps, as they are.
+      - The passwords are never shown, at any verbosity, nor in a diff; the registry addresses and user names are.
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description:
+          - The registry, as image references name it (C(registry.example.com:5000)); a scheme and a path are
+            ignored, as C(docker login) ignores them (C(https://registry.example.com/v2/)). V(docker.io) (or
+            V(index.docker.io), V(https://index.docker.io/v1/)) is Docker Hub. Each registry once.
+        type: str
+        required: true
+      username:
+        description: The user name (no C(:)).
+        type: str
+        required: true
+      password:
+        description: The password or access token.
+        type: str
+        required: true
   wait:
     description:
       - Wait until every service this run created or updated has converged, judged from its tasks. It
@@ -184,8 +230,8 @@ notes:
   - Results never echo the bundle or the file contents (C(invocation) shows their size only), on success
     and on every failure. Inline secret and config contents, and the files' contents, are also masked
     wherever they would appear in a result, like no_log values, when at least 4 characters long.
-  - Registry credentials for C(WithRegistryAuth) services come from the manager's docker
-    C(config.json) (C(auths)); they are sent to the engine and never printed.
+  - Registry credentials for C(WithRegistryAuth) services come from O(registry_credentials), else from the
+    manager's docker C(config.json) (C(auths)); they are sent to the engine and never printed.
 seealso:
   - module: crane.swarm.swarm_stack_info
   - module: crane.swarm.swarm_network
@@ -219,6 +265,16 @@ EXAMPLES = r"""
           Command: [httpd, -f, -p, "8080"]
           Replicas: 2
           UpdateConfig: {Parallelism: 1, Delay: 10s, FailureAction: rollback}
+
+- name: Deploy a stack whose images are in a private registry; the nodes need no docker login
+  crane.swarm.swarm_stack:
+    name: shop
+    compose: stacks/shop/docker-stack.yml   # image: registry.example.com:5000/shop/web:1.4.2
+    with_registry_auth: true
+    registry_credentials:
+      - registry: registry.example.com:5000
+        username: deploy
+        password: "{{ vault_registry_password }}"
 
 - name: Remove the stack (its networks are gone when this returns)
   crane.swarm.swarm_stack:
@@ -322,12 +378,12 @@ from ansible_collections.crane.swarm.plugins.module_utils.engine.module_base imp
 from ansible_collections.crane.swarm.plugins.module_utils.common.plain_data import plain_copy
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import (
     ENDED_STATES, address_capacity, address_space_problem, addresses_needed, awaited_unchanged, by_name,
-    carry_swarm_state, cli_secrets_in_use, earlier_update_failure, echoed_arguments, fixed_name_conflicts,
-    image_for_update, in_stack,
-    note_exits, note_running, registry_auth_header, reuse_cli_configs, rolls_out_tasks,
+    REGISTRY_AUTH_LABEL, OncePerImage, carry_swarm_state, cli_secrets_in_use, docker_config_auth,
+    earlier_update_failure, echoed_arguments, fixed_name_conflicts, image_for_update, image_registry, in_stack,
+    note_exits, note_running, registry_auth_header, registry_auth_label, registry_credentials_by_host, registry_of,
+    reuse_cli_configs, rolls_out_tasks,
     same_image_pinned, secret_update_body, service_verdict, settled_state, shortened, task_errors, task_state,
     use_twins, wait_is_over, with_object_ids)
-from ansible_collections.crane.swarm.plugins.module_utils.stacks.apply import OncePerImage
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import network_changes
 from ansible_collections.crane.swarm.plugins.module_utils.networks.spec import services_using as network_users
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.stored_objects import services_using
@@ -353,7 +409,7 @@ class StackDeployment(EngineTask):
     read back from the engine.
     """
 
-    def __init__(self, module, client, bundle=None):
+    def __init__(self, module, client, bundle=None, credentials=None):
         super().__init__(module, client, dict(
             changed=False, services=dict(created=[], updated={}, removed=[], unchanged=[]),
             networks=dict(created=[], removed=[]), secrets=dict(created=[], removed=[]),
@@ -369,6 +425,8 @@ class StackDeployment(EngineTask):
         self._docker_config = None
         self._network_names = None
         self._resolutions = OncePerImage(self.ask_registry)  # one registry round trip per distinct image
+        self.credentials = credentials or {}  # the task's registry_credentials by registry (registry_credentials_by_host)
+        self._registry_auth = {}  # registry -> (X-Registry-Auth value, the label it is sent with) or (None, None)
 
     def stack_filter(self):
         return dict(filters=json.dumps({'label': ['%s=%s' % (STACK_NAMESPACE_LABEL, self.stack)]}))
@@ -543,22 +601,75 @@ class StackDeployment(EngineTask):
         return self._network_names
 
     def registry_headers(self, image, wanted):
-        if not wanted:
+        """{'X-Registry-Auth': ...} for a service that sends registry credentials, or None.
+
+        A service sends them with WithRegistryAuth (or the task's with_registry_auth): those of the
+        task's registry_credentials for its image's registry, else those of the manager's docker
+        config.json. Without credentials it warns (once per registry) and sends none.
+        """
+        if not (wanted or self.params['with_registry_auth']):
             return None
+        registry = image_registry(image)
+        if registry not in self._registry_auth:
+            self._registry_auth[registry] = self.registry_header(registry, image)
+        header = self._registry_auth[registry][0]
+        return {'X-Registry-Auth': header} if header else None
+
+    def registry_header(self, registry, image):
+        """(X-Registry-Auth value, label value) for `registry` (task options first, then the docker config), or
+        (None, None) with a warning."""
+        auth = self.credentials.get(registry)
+        problem = None
+        if auth is None:
+            config, problem = self.docker_config()
+            try:
+                auth = docker_config_auth(registry, config)
+            except ValueError as exc:
+                problem = str(exc)
+        if auth is None:
+            shown = registry_of(image) or 'docker.io'
+            problem = problem or ("neither the task's registry_credentials nor the manager's docker config %s has "
+                                  'credentials for %s' % (self.docker_config_path(), shown))
+            self.module.warn("WithRegistryAuth: %s, so the nodes pull %s (and the other images of %s) without "
+                             "credentials. Give them in the task's registry_credentials (registry: %s), which come "
+                             'before the docker config' % (problem, image, shown, shown))
+            return None, None
+        header = registry_auth_header(registry, auth)
+        self.module.no_log_values.add(header)
+        return header, registry_auth_label(registry, auth, self.client.get('/swarm')['ID'])
+
+    def docker_config_path(self):
+        config_dir = os.environ.get('DOCKER_CONFIG') or os.path.join(os.environ.get('HOME', '/root'), '.docker')
+        return os.path.join(config_dir, 'config.json')
+
+    def docker_config(self):
+        """(the manager's docker config.json, a problem reading it or None); read once. No file is no credentials."""
         if self._docker_config is None:
-            config_dir = os.environ.get('DOCKER_CONFIG') or os.path.join(os.environ.get('HOME', '/root'), '.docker')
-            path = os.path.join(config_dir, 'config.json')
+            path = self.docker_config_path()
             try:
                 with open(path) as config_file:
-                    self._docker_config = json.load(config_file)
-            except (OSError, ValueError):
-                self._docker_config = {}
-        header = registry_auth_header(image, self._docker_config)
-        if header is None:
-            self.module.warn('WithRegistryAuth: no credentials for the registry of %s in the manager\'s docker '
-                             'config.json; workers pull it without credentials' % image)
-            return None
-        return {'X-Registry-Auth': header}
+                    self._docker_config = (json.load(config_file), None)
+            except FileNotFoundError:
+                self._docker_config = ({}, None)
+            except (OSError, ValueError) as exc:
+                self._docker_config = ({}, "the manager's docker config %s cannot be read (%s)" % (
+                    path, exc.strerror if isinstance(exc, OSError) else 'not JSON'))
+        return self._docker_config
+
+    def label_registry_auth(self, spec, headers, live):
+        """Label the service with the fingerprint of the credentials it is sent (apply.registry_auth_label).
+
+        The engine never shows the credentials it keeps with a service, nor whether it keeps any: the
+        label tells a service that got other credentials, or none, from one that got these, so that
+        new credentials (a fixed password, credentials that were missing) are sent with an update, and
+        the same ones change nothing. A run that sends none keeps the label as it is.
+        """
+        if headers:
+            value = self._registry_auth[image_registry(spec['TaskTemplate']['ContainerSpec']['Image'])][1]
+        else:
+            value = (((live or {}).get('Spec') or {}).get('Labels') or {}).get(REGISTRY_AUTH_LABEL)
+        if value:
+            spec.setdefault('Labels', {})[REGISTRY_AUTH_LABEL] = value
 
     def resolved_image(self, image, headers):
         """image pinned to the registry's digest, or image unchanged when no registry answers.
@@ -582,6 +693,7 @@ class StackDeployment(EngineTask):
         spec = with_object_ids(wanted['spec'], *ids)
         container = spec['TaskTemplate']['ContainerSpec']
         headers = self.registry_headers(container['Image'], wanted['registry_auth'])
+        self.label_registry_auth(spec, headers, live)
         if self.params['resolve_image'] == 'always':
             container['Image'] = self.resolved_image(container['Image'], headers)
         if live is None:
@@ -964,10 +1076,14 @@ def main():
     )
     never_echo_contents(module)
     bundle = None
+    try:
+        credentials = registry_credentials_by_host(module.params['registry_credentials'])
+    except ValueError as exc:  # checked on the controller already: only a module run by hand gets here
+        module.fail_json(msg=str(exc))
     if module.params['state'] == 'present':
         bundle = checked_bundle(module)
         mask_contents(module, bundle)
-    run_engine_task(module, functools.partial(StackDeployment, bundle=bundle))
+    run_engine_task(module, functools.partial(StackDeployment, bundle=bundle, credentials=credentials))
 
 
 if __name__ == '__main__':

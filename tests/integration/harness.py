@@ -380,7 +380,9 @@ class Registries:
 
     Images are pushed from a host's engine with a docker config of their own (`PUSH_CONFIG`), so no
     host's default docker config ever holds the secure registry's credentials unless a test puts them
-    there. A pushed image is removed from the pushing host again: every node that runs it pulled it.
+    there. A pushed image is removed from the pushing host again, and no host holds the tag before the
+    push: every node that runs it pulled it. (The hosts keep what they pulled in an earlier session,
+    while the registries are new each session: a stale copy under the tag would run where a pull fails.)
     """
 
     PUSH_CONFIG = '/root/.crane-push'
@@ -404,6 +406,8 @@ class Registries:
         return the digest the registry gave it (sha256:...)."""
         if self._tarball is None:
             self._tarball = sandbox_tool.busybox_tarball()
+        for other in self.sandbox.hosts:
+            self.sandbox.docker(other, 'image', 'rm', '--force', ref, check=False)
         self.sandbox.exec(host, 'docker', 'import', '-c', 'CMD ["sh"]', '-c', 'LABEL crane.content=%s' % content,
                           '-', ref, input_bytes=self._tarball)
         if ref.startswith(self.secure + '/'):

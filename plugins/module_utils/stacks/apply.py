@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import hashlib
 import json
 import re
 
@@ -21,6 +22,14 @@ from ansible_collections.crane.swarm.plugins.module_utils.stacks.status import S
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.terms import mode_kind, replicas
 
 DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/'
+# On a service the module sent registry credentials with: their registry and fingerprint (registry_auth_label).
+REGISTRY_AUTH_LABEL = 'crane.swarm.registry-auth'
+REGISTRY_AUTH_ROUNDS = 100000
+DOCKER_HUB_NAMES = ('docker.io', 'index.docker.io', 'registry-1.docker.io')
+# A registry host as an image reference names it: DNS labels or a bracketed IPv6 address, an optional port.
+_REGISTRY_ADDRESS = re.compile(r'^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*'
+                               r'|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$')
+_CONTROL = re.compile(r'[\x00-\x20\x7f]')
 FAILED_UPDATE_STATES = ('paused', 'rollback_paused', 'rollback_completed')
 UPDATING_STATES = ('updating', 'rollback_started')
 ENDED_STATES = ('failed', 'rejected', 'complete')
@@ -314,9 +323,19 @@ def note_exits(exits, tasks, ended_before=()):
             exits[task['ID']] = task
 
 
-def desired_task_count(service, tasks):
-    """How many tasks the service should run: ServiceStatus.DesiredTasks, else from its mode."""
+def desired_task_count(service, tasks, ended=()):
+    """How many tasks the service should run: ServiceStatus.DesiredTasks, else from its mode.
+
+    A global service's DesiredTasks counts the tasks desired running only: one whose tasks were
+    rejected (an image no node can pull) and wait for their restart (desired `ready`), or are not
+    replaced yet, would count none, and zero tasks would pass for converged. So each node counts
+    that has such a task, or one that ended since this run wrote the service (`ended`).
+    """
     status = service.get('ServiceStatus') or {}
+    if mode_kind(service['Spec'].get('Mode')) == 'Global':
+        nodes = set(task.get('NodeID') for task in tasks if task.get('DesiredState') in ('running', 'ready'))
+        nodes.update(task.get('NodeID') for task in ended)
+        return max(status.get('DesiredTasks', 0), len(nodes))
     if 'DesiredTasks' in status:
         return status['DesiredTasks']
     if mode_kind(service['Spec'].get('Mode')) == 'Replicated':
@@ -375,7 +394,10 @@ def service_verdict(service, tasks, exits, bounds, now, awaiting_rollout=False):
     if awaiting_rollout and not update:
         return 'pending', 'its rolling update has not begun yet', errors
     window = stability_window(spec)
-    desired = desired_task_count(service, tasks)
+    desired = desired_task_count(service, tasks, ended)
+    if desired == 0 and mode_kind(spec.get('Mode')) == 'Global':
+        # Just created (the swarm makes its tasks a moment later), or no node meets its placement.
+        return 'pending', 'no task of this global service yet (does a node meet its placement constraints?)', errors
     running = [task for task in tasks if task.get('DesiredState') == 'running' and task_state(task) == 'running']
     stable = [task for task in running if now - running_since(task, bounds.get(task['ID'], (None, now))) >= window]
     if len(stable) >= desired:
@@ -575,27 +597,114 @@ class OncePerImage:
         return self.answers[key]
 
 
-def registry_auth_header(image, docker_config):
-    """X-Registry-Auth for `image` from a docker config.json's `auths`, or None without credentials.
+def registry_host(address):
+    """The registry an address names, as docker's credential lookup reads it (its ConvertToHostname): scheme and
+    path dropped, every name of Docker Hub (docker.io, index.docker.io, ...) DOCKER_HUB_CONFIG_KEY."""
+    host = address.strip()
+    for scheme in ('https://', 'http://'):
+        if host.lower().startswith(scheme):
+            host = host[len(scheme):]
+    host = host.split('/', 1)[0]
+    return DOCKER_HUB_CONFIG_KEY if host.lower() in DOCKER_HUB_NAMES else host
 
-    The header is base64url JSON, as the Engine expects; it carries the manager's
-    credentials to the workers that pull the image (WithRegistryAuth).
+
+def image_registry(image):
+    """The registry (as registry_host names it) an image reference pulls from."""
+    return registry_host(registry_of(image) or DOCKER_HUB_CONFIG_KEY)
+
+
+def registry_credentials_by_host(entries):
+    """{registry: {'username': ..., 'password': ...}} of the task's registry_credentials.
+
+    The argument spec saw to each entry holding the three strings; this checks what it cannot
+    and raises ValueError naming the entry's field and the fix. No message holds a password.
     """
-    registry = registry_of(image)
-    auths = (docker_config or {}).get('auths') or {}
-    keys = [DOCKER_HUB_CONFIG_KEY, 'index.docker.io', 'docker.io'] if registry is None else [
-        registry, 'https://' + registry, 'http://' + registry, 'https://%s/v1/' % registry]
-    for key in keys:
-        entry = auths.get(key)
-        if not entry:
+    found, given_as = {}, {}
+    for index, entry in enumerate(entries or []):
+        where = 'registry_credentials[%d]' % index
+        host = registry_host(entry['registry'])
+        if host != DOCKER_HUB_CONFIG_KEY and not _REGISTRY_ADDRESS.match(host):
+            raise ValueError('%s.registry: %r is not a registry address; write its host (and port) as the image '
+                             'names it, for example registry.example.com:5000' % (where, entry['registry']))
+        if host in found:
+            raise ValueError('%s.registry: %r is the registry of %s already; give each registry once'
+                             % (where, entry['registry'], given_as[host]))
+        username = entry['username']
+        if not username or ':' in username or _CONTROL.search(username):
+            raise ValueError('%s.username: %s; give the user name the registry knows (no ":", no control characters)'
+                             % (where, 'empty' if not username else 'not a user name'))
+        if not entry['password']:
+            raise ValueError('%s.password: empty; give the password (or access token) of %s on %s'
+                             % (where, username, entry['registry']))
+        found[host] = dict(username=username, password=entry['password'])
+        given_as[host] = '%s.registry' % where
+    return found
+
+
+def docker_config_auth(registry, docker_config):
+    """The credentials a docker config.json holds inline for `registry` (registry_host's name), or None.
+
+    Keys of `auths` and `credHelpers` are matched by the registry they name, as the docker CLI does.
+    Raises ValueError (a message naming the registry, never a secret) when the credentials are
+    kept by a credential helper (`credHelpers`, `credsStore`), which this does not run, or the
+    entry cannot be read.
+    """
+    config = docker_config if isinstance(docker_config, dict) else {}
+    helpers = config.get('credHelpers') if isinstance(config.get('credHelpers'), dict) else {}
+    for key, helper in helpers.items():
+        if helper and registry_host(key) == registry:
+            raise ValueError('the docker config keeps the credentials of %s in the credential helper docker-credential-%s '
+                             '(credHelpers), which crane.swarm does not run' % (_shown_registry(registry), helper))
+    if config.get('credsStore'):
+        raise ValueError('the docker config keeps its credentials in the credential store docker-credential-%s '
+                         '(credsStore), which crane.swarm does not run' % config['credsStore'])
+    auths = config.get('auths') if isinstance(config.get('auths'), dict) else {}
+    for key, entry in auths.items():
+        if registry_host(key) != registry or not entry:
             continue
+        if not isinstance(entry, dict):
+            break
         if entry.get('identitytoken'):
-            auth = {'identitytoken': entry['identitytoken']}
-        elif entry.get('auth'):
-            username, dummy, password = base64.b64decode(entry['auth']).decode('utf-8').partition(':')
-            auth = {'username': username, 'password': password}
-        else:
-            auth = dict((k, entry[k]) for k in ('username', 'password') if k in entry)
-        auth['serveraddress'] = registry or DOCKER_HUB_CONFIG_KEY
-        return base64.urlsafe_b64encode(json.dumps(auth).encode('utf-8')).decode('ascii')
-    return None
+            return {'identitytoken': entry['identitytoken']}
+        if entry.get('auth'):
+            try:
+                username, colon, password = base64.b64decode(entry['auth']).decode('utf-8').partition(':')
+            except (ValueError, TypeError):
+                colon = None
+            if colon:
+                return {'username': username, 'password': password}
+            break
+        if entry.get('username') and entry.get('password'):
+            return {'username': entry['username'], 'password': entry['password']}
+    else:
+        return None
+    raise ValueError('the docker config has an auths entry %r for %s that holds no credentials crane.swarm can read '
+                     '(auth: base64 of user:password, or identitytoken)' % (key, _shown_registry(registry)))
+
+
+def registry_auth_header(registry, auth):
+    """X-Registry-Auth carrying `auth` (username and password, or identitytoken) for `registry`.
+
+    The header is base64url JSON, as the Engine expects; with a service create or update it
+    stores the credentials with the service, and the nodes pull its image with them (WithRegistryAuth).
+    """
+    header = dict(auth, serveraddress=registry)
+    return base64.urlsafe_b64encode(json.dumps(header, sort_keys=True).encode('utf-8')).decode('ascii')
+
+
+def registry_auth_label(registry, auth, swarm_id):
+    """The value of REGISTRY_AUTH_LABEL on a service sent `auth` for `registry`: the registry and a fingerprint.
+
+    The fingerprint is 96 bits of PBKDF2-HMAC-SHA256 over the credentials, salted with the swarm and
+    the registry: it tells other credentials from these, and costs a guesser as much as a
+    password hash does. Reading the labels needs the swarm's manager API, which reaches the
+    credentials the swarm keeps anyway (through the nodes that pull with them).
+    """
+    salt = ('crane.swarm.registry-auth %s %s' % (swarm_id, registry)).encode('utf-8')
+    material = json.dumps(auth, sort_keys=True).encode('utf-8')
+    fingerprint = hashlib.pbkdf2_hmac('sha256', material, salt, REGISTRY_AUTH_ROUNDS, 12).hex()
+    return '%s %s' % (_shown_registry(registry) if registry != DOCKER_HUB_CONFIG_KEY else 'docker.io', fingerprint)
+
+
+def _shown_registry(registry):
+    return 'Docker Hub' if registry == DOCKER_HUB_CONFIG_KEY else registry

@@ -25,6 +25,14 @@ STACK_OPTIONS = dict(
     env=dict(type='dict'),
     prune=dict(type='bool', default=False),
     resolve_image=dict(type='str', default='never', choices=['always', 'changed', 'never']),
+    with_registry_auth=dict(type='bool', default=False),
+    # The list is not no_log: registry addresses and user names are shown; each password is (apply.py checks
+    # the entries further: registry_credentials_by_host).
+    registry_credentials=dict(type='list', elements='dict', no_log=False, options=dict(
+        registry=dict(type='str', required=True),
+        username=dict(type='str', required=True),
+        password=dict(type='str', required=True, no_log=True),
+    )),
     wait=dict(type='bool', default=True),
     wait_timeout=dict(type='int', default=300),
 )

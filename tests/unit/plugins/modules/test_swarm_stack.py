@@ -64,3 +64,34 @@ def test_the_checked_bundle_reaches_the_deployment_as_a_mapping_and_is_never_ech
 def test_absent_needs_no_bundle(monkeypatch, capsys):
     result, built = run_main(monkeypatch, capsys, {'name': 'shop', 'state': 'absent'})
     assert built == [None] and 'failed' not in result
+
+
+CREDENTIALS = [{'registry': 'https://registry.example:5000/', 'username': 'deploy', 'password': 'pa55-w0rd-x'}]
+
+
+def test_registry_credentials_reach_the_deployment_by_registry_and_their_password_is_masked(monkeypatch, capsys):
+    """Whatever a result says, even a message quoting it, the password is masked; the user name is shown."""
+    given = []
+
+    def run_engine_task(module, task_class):
+        given.append(task_class(module, None).credentials)
+        module.fail_json(msg='the registry refused deploy with pa55-w0rd-x')
+    monkeypatch.setattr(mod, 'run_engine_task', run_engine_task)
+    args = {'name': 'shop', '_bundle_json': json.dumps(BUNDLE), '_secret_data': {}, '_config_data': {},
+            'registry_credentials': CREDENTIALS}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        mod.main()
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    assert given == [{'registry.example:5000': {'username': 'deploy', 'password': 'pa55-w0rd-x'}}]
+    assert 'pa55-w0rd-x' not in out and result['msg'].startswith('the registry refused deploy with ')
+    assert result['invocation']['module_args']['registry_credentials'] == [
+        dict(CREDENTIALS[0], password='VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')]
+
+
+def test_bad_registry_credentials_fail_the_module_naming_the_field(monkeypatch, capsys):
+    args = {'name': 'shop', '_bundle_json': json.dumps(BUNDLE), '_secret_data': {}, '_config_data': {},
+            'registry_credentials': [dict(CREDENTIALS[0], username='de:ploy')]}
+    result, built = run_main(monkeypatch, capsys, args)
+    assert result['failed'] and built == [] and 'pa55-w0rd-x' not in json.dumps(result)
+    assert result['msg'].startswith('registry_credentials[0].username: not a user name'), result['msg']

@@ -1,14 +1,12 @@
 # Copyright: crane.swarm developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Deployment decisions on plain data: object IDs, carried swarm state, registry auth, echoed arguments.
+"""Deployment decisions on plain data: object IDs, carried swarm state, echoed arguments.
 
-Convergence is in test_stack_convergence.py, the address space of networks in test_stack_addresses.py.
+Convergence is in test_stack_convergence.py, the address space of networks in test_stack_addresses.py,
+registry credentials in test_registry_auth.py.
 """
 
 from __future__ import annotations
-
-import base64
-import json
 
 from ansible_collections.crane.swarm.plugins.module_utils.stacks import apply as stack_apply
 from ansible_collections.crane.swarm.plugins.module_utils.stacks.spec import desired_stack
@@ -64,21 +62,6 @@ def test_which_changes_roll_out_tasks():
     assert stack_apply.rolls_out_tasks([('EndpointSpec.Ports', None, [80])])
     assert not stack_apply.rolls_out_tasks([('Labels.team', 'a', 'b'), ('Mode.Replicated.Replicas', 1, 2)])
     assert not stack_apply.rolls_out_tasks([])
-
-
-def decode(header):
-    return json.loads(base64.urlsafe_b64decode(header.encode()))
-
-
-def test_registry_auth_from_docker_config():
-    config = {'auths': {
-        'registry.example:5000': {'auth': base64.b64encode(b'deploy:s3cret').decode()},
-        'https://index.docker.io/v1/': {'identitytoken': 'tok'}}}
-    private = decode(stack_apply.registry_auth_header('registry.example:5000/team/app:1', config))
-    assert private == {'username': 'deploy', 'password': 's3cret', 'serveraddress': 'registry.example:5000'}
-    hub = decode(stack_apply.registry_auth_header('library/busybox:latest', config))
-    assert hub == {'identitytoken': 'tok', 'serveraddress': 'https://index.docker.io/v1/'}
-    assert stack_apply.registry_auth_header('other.example/app', config) is None
 
 
 def test_registry_of():

@@ -122,6 +122,25 @@ def test_crash_loops_are_counted_per_slot_and_per_node():
     assert Watch().poll(T0 + 4, on_one_node, live=service(mode={'Global': {}}))[0] == 'crash_loop'
 
 
+def test_a_global_service_with_no_task_or_all_rejected_is_never_converged():
+    """The engine counts a global service's tasks desired running only: with every task rejected (an image
+    the nodes cannot pull) and its next one waiting to restart (desired ready) or not made yet, DesiredTasks is 0."""
+    live = service(mode={'Global': {}})
+    live['ServiceStatus'] = {'RunningTasks': 0, 'DesiredTasks': 0}
+    pull = 'No such image: registry.example:5443/team/app:1'
+    watch = Watch()
+    waiting = [task('r%d' % node, 'rejected', T0 + 1, desired='ready', err=pull, node='n%d' % node) for node in (1, 2)]
+    state, message, errors = watch.poll(T0 + 2, waiting, live)
+    assert (state, message, errors) == ('pending', '0 of 2 tasks have run for 5 s', [pull])
+    # Between a rejection and its replacement no task is desired at all.
+    assert watch.poll(T0 + 3, [dict(task, DesiredState='shutdown') for task in waiting], live)[:2] == (
+        'pending', '0 of 2 tasks have run for 5 s')
+    assert Watch().poll(T0 + 1, [], live)[:2] == (
+        'pending', 'no task of this global service yet (does a node meet its placement constraints?)')
+    again = [task('s%d' % n, 'rejected', T0 + 1 + n, desired='shutdown', err=pull, node='n1') for n in (1, 2)]
+    assert watch.poll(T0 + 4, waiting + again, live)[0] == 'crash_loop'
+
+
 def test_the_restart_policy_says_how_many_exits_make_a_crash_loop():
     once = [task('t1', 'failed', T0 + 1, err='boom')]
     never = service(TaskTemplate={'RestartPolicy': {'Condition': 'none'}})
