@@ -242,7 +242,8 @@ def test_three_managers_refused_with_one_down_then_walked_one_at_a_time(sandbox,
         running = probes.enter_context(RunningProbe(sandbox, WEB))
         views = [probes.enter_context(NodeListProbe(sandbox, host)) for host in HOSTS]
         run = run_playbook(plays, extra_vars=extra)
-    (tmp_path / 'node-lists.json').write_text(json.dumps(dict((probe.viewer, probe.samples) for probe in views)))
+    (tmp_path / 'probes.json').write_text(json.dumps(dict(
+        running=running.samples, node_lists=dict((probe.viewer, probe.samples) for probe in views))))
     seen = managers_seen(views, HOSTS)
     journals = dict((host, engine_journal(sandbox, host, started)) for host in HOSTS)
     elected = sorted((when, host) for host, journal in journals.items() for when in journal['elected'])
