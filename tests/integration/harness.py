@@ -5,6 +5,7 @@
   SandboxHandle   verification helpers over the hosts of tests/sandbox/sandbox.py
   PlaybookRunner  runs plays (Python data or YAML text) with ansible-playbook; results as JSON;
                   start() runs one in the background (BackgroundPlaybook: wait, kill)
+  regrouped_inventory  the sandbox's inventory with other hosts in swarm_managers / swarm_workers
   form_swarm3     forms node1 (manager) + node2, node3 (workers, or managers) with crane.swarm.swarm
   Registries      the sandbox's two registries (plain HTTP; TLS + htpasswd): push images, read digests
   deploy, service, bundle, inspect, time_of   swarm_stack plays, extended-DAB bundles, live service specs
@@ -32,8 +33,9 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'sandbox'))
 import sandbox as sandbox_tool  # noqa: E402  (the sandbox script, imported as a library)
 
 __all__ = ['ACCEPT_THEN_SILENCE', 'BackgroundPlaybook', 'FORM_SWARM3', 'PlaybookRun', 'PlaybookRunner',
-           'Registries', 'SandboxHandle', 'ansible_environment', 'chrony_server', 'chronyd_path', 'collections_path', 'form_swarm3',
-           'formation_plays', 'sandbox_tool', 'deploy', 'service', 'bundle', 'inspect', 'time_of']
+           'Registries', 'SandboxHandle', 'ansible_environment', 'bundle', 'chrony_server', 'chronyd_path',
+           'collections_path', 'deploy', 'form_swarm3', 'formation_plays', 'inspect', 'regrouped_inventory',
+           'sandbox_tool', 'service', 'time_of']
 
 COLLECTIONS_ROOT = os.path.join(REPO, 'build', 'collections')
 VENV_BIN = os.path.dirname(sys.executable)
@@ -156,6 +158,19 @@ class PlaybookRun:
         return sum(host_stats.get('changed', 0) for host_stats in self.stats.values())
 
 
+def regrouped_inventory(sandbox, path, managers, workers=()):
+    """Write the sandbox's inventory to `path` with `managers` in swarm_managers and `workers` in
+    swarm_workers (the sandbox's own has its first host a manager, the others workers); return the path."""
+    with open(sandbox.inventory) as handle:
+        inventory = json.load(handle)
+    groups = inventory['all']['children']
+    groups['swarm_managers']['hosts'] = dict((host, {}) for host in managers)
+    groups['swarm_workers']['hosts'] = dict((host, {}) for host in workers)
+    with open(path, 'w') as handle:
+        json.dump(inventory, handle)
+    return str(path)
+
+
 def ansible_environment():
     env = dict(os.environ)
     env.update(
@@ -174,11 +189,15 @@ def ansible_environment():
 
 
 class PlaybookRunner:
-    """Runs plays (Python data or YAML text) against the sandbox; each run gets its own files in `workdir`."""
+    """Runs plays (Python data or YAML text) against the sandbox; each run gets its own files in `workdir`.
 
-    def __init__(self, sandbox, workdir):
+    `inventory`: another inventory file than the sandbox's own (e.g. from regrouped_inventory).
+    """
+
+    def __init__(self, sandbox, workdir, inventory=None):
         self.sandbox = sandbox
         self.workdir = workdir
+        self.inventory = inventory or sandbox.inventory
         self.count = 0
 
     def __call__(self, plays, check=False, diff=False, extra_vars=None, verbosity=0, expect_failure=False,
@@ -193,7 +212,7 @@ class PlaybookRunner:
         with open(playbook, 'w') as playbook_file:
             playbook_file.write(plays if isinstance(plays, str) else yaml.safe_dump(plays, sort_keys=False))
         record_file = os.path.join(self.workdir, 'record-%d.json' % self.count)
-        argv = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', self.sandbox.inventory, playbook]
+        argv = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', self.inventory, playbook]
         if check:
             argv.append('--check')
         if diff:

@@ -11,10 +11,8 @@ run that changes nothing, then the backup restored onto another host after every
 
 from __future__ import annotations
 
-import json
 import os
 import stat
-import types
 
 import pytest
 
@@ -58,14 +56,8 @@ def all_back(sandbox, host):
 @pytest.fixture
 def run_playbook(sandbox, tmp_path):
     """Plays against the sandbox's hosts with all three in swarm_managers (the sandbox's own inventory may have one)."""
-    with open(sandbox.inventory) as handle:
-        inventory = json.load(handle)
-    groups = inventory['all']['children']
-    groups['swarm_managers']['hosts'] = dict((host, {}) for host in sandbox.hosts)
-    groups['swarm_workers']['hosts'] = {}
-    path = tmp_path / 'inventory.json'
-    path.write_text(json.dumps(inventory))
-    return harness.PlaybookRunner(types.SimpleNamespace(inventory=str(path)), str(tmp_path))
+    inventory = harness.regrouped_inventory(sandbox, tmp_path / 'inventory.json', managers=sandbox.hosts)
+    return harness.PlaybookRunner(sandbox, str(tmp_path), inventory=inventory)
 
 
 def test_backup_kill_two_managers_recover_and_restore(sandbox, run_playbook, tmp_path):
