@@ -100,7 +100,7 @@ integration: deps venv collection
 
 # make system splits the integration tests in two, each on its own sandbox: these files run after
 # molecule (on the sandbox crane-late), the others from the start (on crane).
-INTEGRATION_LATE := test_compose_parity.py test_faults.py test_recover.py test_rotate.py test_upgrade.py
+INTEGRATION_LATE := test_compose_parity.py test_faults.py test_recover.py test_registry_auth.py test_registry_images.py test_rotate.py test_upgrade.py
 
 integration-early: deps venv collection
 	$(call integration_on,crane,tests/integration --durations=15 $(addprefix --ignore=tests/integration/,$(INTEGRATION_LATE)))
