@@ -15,7 +15,9 @@ conftest.py makes fixtures of them; tests import this module for anything else.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -456,3 +458,26 @@ class Registries:
         context = ssl.create_default_context(cafile=self.ca_file) if secure else None
         with urllib.request.urlopen(request, timeout=5, context=context) as response:
             return response.headers['Docker-Content-Digest']
+
+
+def credential_forms(registries, password=None):
+    """Every form in which a password could leak: plain, base64 of user:password and of itself, and the
+    X-Registry-Auth header's JSON (its keys in any order, spaced or compact), base64 and URL-safe base64."""
+    password = password or registries.password
+    pair = ('%s:%s' % (registries.username, password)).encode()
+    forms = [password, base64.b64encode(pair).decode(), base64.b64encode(password.encode()).decode()]
+    fields = {'username': registries.username, 'password': password, 'serveraddress': registries.secure}
+    for order in itertools.permutations(sorted(fields)):
+        for separators in ((', ', ': '), (',', ':')):
+            header = json.dumps({key: fields[key] for key in order}, separators=separators).encode()
+            forms += [base64.urlsafe_b64encode(header).decode(), base64.b64encode(header).decode()]
+    return forms
+
+
+def assert_never_shown(run, registries, *passwords):
+    """No form of the passwords in the run's output or recorded results (a failure does not print them either)."""
+    recorded = json.dumps(run.tasks)
+    for password in passwords or (None,):
+        for number, form in enumerate(credential_forms(registries, password)):
+            shown = form in run.output or form in recorded
+            assert not shown, 'credential form %d (credential_forms) shows in the output or a result' % number

@@ -17,7 +17,7 @@ import json
 
 import pytest
 
-from harness import bundle, deploy, service
+from harness import assert_never_shown, bundle, deploy, service
 
 NODES = ('node1', 'node2', 'node3')
 DOCKER_CONFIG = '/root/.docker/config.json'
@@ -62,25 +62,6 @@ def running_on(sandbox, service_name):
         if state.startswith('Running'):
             running.setdefault(node, []).append(task_id)
     return running
-
-
-def credential_forms(registries, password=None):
-    """Every form in which a password could leak: plain, base64 of user:password and of itself, the header's JSON."""
-    password = password or registries.password
-    pair = ('%s:%s' % (registries.username, password)).encode()
-    header = json.dumps({'password': password, 'serveraddress': registries.secure, 'username': registries.username},
-                        sort_keys=True).encode()
-    return [password, base64.b64encode(pair).decode(), base64.b64encode(password.encode()).decode(),
-            base64.urlsafe_b64encode(header).decode(), base64.b64encode(header).decode()]
-
-
-def assert_never_shown(run, registries, *passwords):
-    """No form of the passwords in the run's output or recorded results (a failure does not print them either)."""
-    recorded = json.dumps(run.tasks)
-    for password in passwords or (None,):
-        for number, form in enumerate(credential_forms(registries, password)):
-            shown = form in run.output or form in recorded
-            assert not shown, 'credential form %d (credential_forms) shows in the output or a result' % number
 
 
 def task_credentials(registries, variable='registry_password'):
