@@ -445,11 +445,11 @@ class Registries:
         """The digest the registry serves for a tag now, read with its HTTP API (not our code)."""
         import ssl
         import urllib.request
-        name, _, tag = ref.rpartition(':')
-        address, _, repository = name.partition('/')
+        name, dummy, tag = ref.rpartition(':')
+        address, dummy, repository = name.partition('/')
         secure = address == self.secure
-        request = urllib.request.Request('%s://%s/v2/%s/manifests/%s' % ('https' if secure else 'http', address,
-                                                                          repository, tag), method='HEAD')
+        url = '%s://%s/v2/%s/manifests/%s' % ('https' if secure else 'http', address, repository, tag)
+        request = urllib.request.Request(url, method='HEAD')
         request.add_header('Accept', 'application/vnd.docker.distribution.manifest.v2+json')
         if secure:
             import base64

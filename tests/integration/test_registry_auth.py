@@ -75,8 +75,8 @@ def passwords(registries):
     return dict(registry_password=registries.password, wrong_password='wrong-' + registries.password)
 
 
-def test_credentials_in_the_managers_docker_config_reach_workers_that_never_logged_in(sandbox, auth_swarm,
-                                                                                       run_playbook):
+def test_credentials_in_the_managers_docker_config_reach_workers_that_never_logged_in(
+        sandbox, auth_swarm, run_playbook):
     registries = auth_swarm
     ref, digest = pushed(sandbox, registries, 'auth-config')
     token = base64.b64encode(('%s:%s' % (registries.username, registries.password)).encode()).decode()
@@ -100,8 +100,8 @@ def test_credentials_in_the_managers_docker_config_reach_workers_that_never_logg
     assert_never_shown(again, registries)
 
 
-def test_credentials_given_in_the_task_deploy_a_compose_stack_with_no_docker_config_anywhere(sandbox, auth_swarm,
-                                                                                               run_playbook):
+def test_credentials_given_in_the_task_deploy_a_compose_stack_with_no_docker_config_anywhere(
+        sandbox, auth_swarm, run_playbook):
     registries = auth_swarm
     ref, digest = pushed(sandbox, registries, 'auth-task')
     compose = {'version': '3.8', 'services': {'web': {

@@ -259,7 +259,7 @@ def tcp_reaches(hosts, address, port, from_host=None):
     probe = ('import socket, sys\ntry:\n    socket.create_connection(("%s", %d), timeout=2).close()\n'
              'except OSError:\n    sys.exit(1)\n' % (address, port))
     if from_host is None:
-        return subprocess.run([sys.executable, '-c', probe]).returncode == 0
+        return subprocess.run([sys.executable, '-c', probe], check=False).returncode == 0
     return hosts.exec(from_host, 'python3', '-c', probe, check=False).returncode == 0
 
 
@@ -281,7 +281,7 @@ def test_firewall_ufw_rules_are_one_set_made_equal_in_one_task(bare_hosts, runne
         wanted = set()
         for source in sources:
             wanted.update('ufw allow from %s to any port %s proto %s comment \'%s\'' % (
-                source, port.split('/')[0], port.split('/')[1], FIREWALL_TAG) for port in SWARM_PORTS)
+                source, port.split('/', maxsplit=1)[0], port.split('/')[1], FIREWALL_TAG) for port in SWARM_PORTS)
             wanted.add('ufw allow from %s proto esp comment \'%s\'' % (source, FIREWALL_TAG))
         added = set(bare_hosts.exec(host, 'ufw', 'show', 'added').stdout.splitlines()[1:])
         assert added == wanted | {'ufw allow 2222/tcp'}, added

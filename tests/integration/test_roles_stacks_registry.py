@@ -154,8 +154,8 @@ def no_docker_config(sandbox):
         assert sandbox.exec(host, 'test', '-e', DOCKER_CONFIG, check=False).returncode != 0, host
 
 
-def test_the_roles_trust_the_registries_push_once_and_every_node_pulls(sandbox, registries, registry_stack, archives,
-                                                                        run_playbook):
+def test_the_roles_trust_the_registries_push_once_and_every_node_pulls(
+        sandbox, registries, registry_stack, archives, run_playbook):
     untrust_registries(sandbox, registries)
     image = '%s/%s:1' % (registries.plain, REPOSITORY)
     private = '%s/%s:1' % (registries.secure, SECURE_REPOSITORY)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ansible_collections.crane.swarm.plugins.module_utils.swarm.quorum import majority
 
+
 def majority_verdict(raft_managers, self_id, open_addrs=None):
     """The verdict from an answered node list.
 
