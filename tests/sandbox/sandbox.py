@@ -621,8 +621,8 @@ def start_ntp_server(address, port, workdir):
     log('NTP server on %s:%d (chronyd -x, files in %s)' % (address, port, workdir))
 
 
-def stop_ntp_server(workdir):
-    pidfile = os.path.join(workdir, 'chronyd.pid')
+def stop_pidfile_process(pidfile):
+    """Stop the process a pidfile names (SIGTERM, up to 10 s for it to end), then remove the pidfile."""
     if not os.path.exists(pidfile):
         return
     with open(pidfile) as handle:
@@ -636,6 +636,10 @@ def stop_ntp_server(workdir):
         time.sleep(0.1)
     if os.path.exists(pidfile):
         os.unlink(pidfile)
+
+
+def stop_ntp_server(workdir):
+    stop_pidfile_process(os.path.join(workdir, 'chronyd.pid'))
 
 
 # ----------------------------------------------------------------------------- local registries
@@ -792,19 +796,7 @@ def trust_registries(sandbox, host, description):
 
 def stop_registries(workdir):
     for kind in ('plain', 'secure'):
-        pidfile = os.path.join(workdir, kind, 'registry.pid')
-        if not os.path.exists(pidfile):
-            continue
-        with open(pidfile) as handle:
-            pid = int(handle.read().strip() or 0)
-        try:
-            os.kill(pid, 15)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + 10
-        while pid and os.path.exists('/proc/%d' % pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        os.unlink(pidfile)
+        stop_pidfile_process(os.path.join(workdir, kind, 'registry.pid'))
 
 
 # ----------------------------------------------------------------------------- command line
